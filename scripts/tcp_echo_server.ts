@@ -1,0 +1,180 @@
+/**
+ * # TCP echo server
+ *
+ * Echoes every byte it receives back to the sender, streaming, with
+ * backpressure: it reads the next chunk only once the previous one has been
+ * written back, so a client that sends but never reads fills its own socket
+ * buffers and stalls, instead of making the server buffer without bound.
+ * When the client shuts its sending side (half-close), the server finishes
+ * echoing and then closes.
+ *
+ * Run:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 scripts/tcp_echo_server.ts
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/tcp_echo_server.ts \
+ *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * ```
+ *
+ * Try it: `nc 127.0.0.1 7000`, type `hello`, and `hello` comes back.
+ * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
+ *
+ * @module
+ */
+
+import { ChunkReader } from "../lib/chunk_reader.ts";
+import { parseCliOrExit } from "../lib/cli.ts";
+import { Logger } from "../lib/log.ts";
+import { formatAddr } from "../lib/net_addr.ts";
+import { isDisconnectError } from "../lib/net_errors.ts";
+import {
+  closeQuietly,
+  type ConnectionContext,
+  serveTcp,
+  type TcpServer,
+} from "../lib/serve_tcp.ts";
+import { writeAll } from "../lib/write_all.ts";
+
+/** Byte and connection counts, printed at shutdown. */
+export interface EchoStats {
+  /** Connections served so far. */
+  connections: number;
+  /** Bytes echoed so far. */
+  bytes: number;
+}
+
+/**
+ * Returns a connection handler that echoes until the client half-closes.
+ *
+ * @param log Where connects and disconnects are logged.
+ * @param stats Counters updated as connections finish.
+ * @returns The handler for {@linkcode serveTcp}.
+ */
+export function echoHandler(log: Logger, stats: EchoStats) {
+  return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
+    const peer = formatAddr(ctx.remoteAddr);
+    log.info(`#${ctx.id} ${peer} connected`);
+    stats.connections++;
+    // On shutdown, closing the connection ends the pending read; the client
+    // sees an ordinary end of stream.
+    const onShutdown = () => closeQuietly(conn);
+    ctx.signal.addEventListener("abort", onShutdown, { once: true });
+    const reader = new ChunkReader(conn);
+    let bytes = 0;
+    let how = "closed";
+    try {
+      for (let chunk; (chunk = await reader.read()) !== null;) {
+        ctx.touch();
+        await writeAll(conn, chunk);
+        bytes += chunk.length;
+      }
+    } catch (error) {
+      if (!isDisconnectError(error)) throw error;
+      how = ctx.signal.aborted ? "closed by shutdown" : `dropped (${(error as Error).message})`;
+    } finally {
+      ctx.signal.removeEventListener("abort", onShutdown);
+      stats.bytes += bytes;
+      log.info(`#${ctx.id} ${peer} ${how} after echoing ${bytes} bytes`);
+    }
+  };
+}
+
+const CLI = {
+  name: "tcp_echo_server.ts",
+  summary: "Echo every byte back to the sender (TCP, or TLS with --tls-cert/--tls-key).",
+  usage: [
+    "deno run --allow-net=127.0.0.1 scripts/tcp_echo_server.ts [options]",
+    "deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/tcp_echo_server.ts \\",
+    "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+  ],
+  options: {
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      valueName: "HOST",
+      description: "Address to bind (0.0.0.0 or :: to expose it)",
+    },
+    port: {
+      type: "integer",
+      short: "p",
+      default: 7000,
+      min: 0,
+      max: 65535,
+      description: "Port to listen on (0 = any free port)",
+    },
+    "max-connections": {
+      type: "integer",
+      default: 10_000,
+      min: 1,
+      description: "Refuse clients beyond this many",
+    },
+    "idle-timeout": {
+      type: "number",
+      default: 300,
+      min: 0,
+      valueName: "SECONDS",
+      description: "Close connections idle this long (0 = never)",
+    },
+    "grace-period": {
+      type: "number",
+      default: 5,
+      min: 0,
+      valueName: "SECONDS",
+      description: "On Ctrl+C, wait this long for connections to finish",
+    },
+    "tls-cert": {
+      type: "string",
+      valueName: "FILE",
+      description: "PEM certificate: serve TLS (needs --tls-key)",
+    },
+    "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+  },
+  notes: ["Try it: nc 127.0.0.1 7000   (type a line; it comes back)"],
+} as const;
+
+/** Starts the server from command-line flags; resolves when it has shut down. */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  const { values } = parseCliOrExit(args, CLI);
+  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
+    console.error("error: --tls-cert and --tls-key go together\nRun with --help for usage.");
+    return 2;
+  }
+
+  let tls;
+  if (values["tls-cert"] && values["tls-key"]) {
+    try {
+      tls = {
+        cert: await Deno.readTextFile(values["tls-cert"]),
+        key: await Deno.readTextFile(values["tls-key"]),
+      };
+    } catch (error) {
+      console.error(`error: cannot read the TLS certificate or key: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+
+  const stats: EchoStats = { connections: 0, bytes: 0 };
+  let server: TcpServer;
+  try {
+    server = serveTcp(echoHandler(log, stats), {
+      hostname: values.host,
+      port: values.port,
+      tls,
+      maxConnections: values["max-connections"],
+      idleTimeout: values["idle-timeout"] * 1000,
+      gracePeriod: values["grace-period"] * 1000,
+      handleSignals: true,
+      logger: log,
+    });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
+  await server.finished;
+  log.warn(`shut down: served ${stats.connections} connections, echoed ${stats.bytes} bytes`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
