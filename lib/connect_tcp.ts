@@ -47,6 +47,8 @@ export interface ConnectTcpOptions {
   caCerts?: string[];
   /** Abort the attempts (the error's `code` is then `"aborted"`). */
   signal?: AbortSignal;
+  /** Called before each retry, with the failure and the pause ahead (for a "retrying" message). */
+  onRetry?: (error: ConnectError, attempt: number, delay: number) => void;
 }
 
 /** Why a connection could not be made. */
@@ -121,6 +123,7 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<Deno.Conn>
       const retryable = error instanceof ConnectError &&
         (error.code === "refused" || error.code === "timeout" || error.code === "reset");
       if (!retryable || attempt >= retries) throw error;
+      options.onRetry?.(error, attempt + 1, delay);
       await pause(delay, options.signal);
       if (options.signal?.aborted) {
         throw new ConnectError(
