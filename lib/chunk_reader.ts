@@ -4,36 +4,20 @@
  * @module
  */
 
+import { ReadBuffer, type ReadBufferOptions } from "./read_buffer.ts";
+
 /** Something with a `read` like `Deno.Conn`: fills `p`, resolves to the count or `null` at EOF. */
 export interface Reader {
   /** Reads up to `p.length` bytes into `p`. */
   read(p: Uint8Array): Promise<number | null>;
 }
 
-/** Options for {@linkcode ChunkReader}. */
-export interface ChunkReaderOptions {
-  /**
-   * The buffer size to start with, in bytes. An idle connection holds only
-   * this much, which is what keeps thousands of idle connections cheap.
-   *
-   * @default {1024}
-   */
-  initialSize?: number;
-  /**
-   * The largest buffer, in bytes. The buffer doubles each time a read fills
-   * it, up to this size, and halves again after a run of small reads.
-   *
-   * @default {65536}
-   */
-  maxSize?: number;
-}
-
-/** Reads in a row that use under a quarter of the buffer before it halves. */
-const SMALL_READS_BEFORE_SHRINK = 16;
+/** Options for {@linkcode ChunkReader}: the sizes of its {@linkcode ReadBuffer}. */
+export type ChunkReaderOptions = ReadBufferOptions;
 
 /**
  * Reads a connection chunk by chunk into a reused buffer that grows when
- * reads fill it and shrinks when traffic is light.
+ * reads fill it and shrinks when traffic is light ({@linkcode ReadBuffer}).
  *
  * Why not `for await (const chunk of conn.readable)`? Two reasons. That loop
  * closes the whole connection when it reaches EOF, so a server cannot read a
@@ -43,7 +27,9 @@ const SMALL_READS_BEFORE_SHRINK = 16;
  * connection open for writing.
  *
  * Each returned chunk is a view into the reader's buffer, valid until the
- * next `read()`: copy it (`chunk.slice()`) to keep it.
+ * next `read()`: copy it (`chunk.slice()`) to keep it. Servers holding
+ * thousands of idle connections can use a {@linkcode ReadBuffer} with
+ * `conn.read()` directly, which saves the promise this class adds per read.
  *
  * @example Echo until the client half-closes, then close
  * ```ts ignore
@@ -60,35 +46,23 @@ const SMALL_READS_BEFORE_SHRINK = 16;
  */
 export class ChunkReader {
   #reader: Reader;
-  #buffer: Uint8Array;
-  #minSize: number;
-  #maxSize: number;
-  #smallReads = 0;
+  #buffer: ReadBuffer;
 
   /**
    * Creates a reader.
    *
    * @param reader The connection to read from.
-   * @param options Buffer sizes.
+   * @param options Buffer sizes (default: 128 bytes growing to 64 KiB).
    * @throws {RangeError} If the sizes are not positive integers with `initialSize <= maxSize`.
    */
   constructor(reader: Reader, options: ChunkReaderOptions = {}) {
-    const initial = options.initialSize ?? 1024;
-    const max = options.maxSize ?? 65_536;
-    if (!Number.isInteger(initial) || !Number.isInteger(max) || initial < 1 || initial > max) {
-      throw new RangeError(
-        `Cannot create ChunkReader: need 1 <= initialSize (${initial}) <= maxSize (${max})`,
-      );
-    }
     this.#reader = reader;
-    this.#buffer = new Uint8Array(initial);
-    this.#minSize = initial;
-    this.#maxSize = max;
+    this.#buffer = new ReadBuffer(options);
   }
 
   /** The current buffer size, in bytes. */
   get bufferSize(): number {
-    return this.#buffer.length;
+    return this.#buffer.bytes.length;
   }
 
   /**
@@ -98,23 +72,7 @@ export class ChunkReader {
    *   `null` once the peer has closed its sending side.
    */
   async read(): Promise<Uint8Array | null> {
-    const buffer = this.#buffer;
-    const n = await this.#reader.read(buffer);
-    if (n === null) return null;
-    const chunk = buffer.subarray(0, n);
-    // Size the next read's buffer to the traffic: a full read suggests more
-    // is waiting, a long run of small reads means the big buffer is wasted.
-    if (n === buffer.length && buffer.length < this.#maxSize) {
-      this.#buffer = new Uint8Array(Math.min(buffer.length * 2, this.#maxSize));
-      this.#smallReads = 0;
-    } else if (n < buffer.length / 4 && buffer.length > this.#minSize) {
-      if (++this.#smallReads >= SMALL_READS_BEFORE_SHRINK) {
-        this.#buffer = new Uint8Array(Math.max(buffer.length / 2, this.#minSize));
-        this.#smallReads = 0;
-      }
-    } else {
-      this.#smallReads = 0;
-    }
-    return chunk;
+    const n = await this.#reader.read(this.#buffer.bytes);
+    return n === null ? null : this.#buffer.take(n);
   }
 }

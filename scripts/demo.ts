@@ -1,0 +1,164 @@
+/**
+ * # Demo: every script, talking to each other
+ *
+ * Starts each server on a free port, runs its client against it, and prints
+ * a transcript of the exact commands and what they printed. Exits 0 when
+ * every exchange gave the expected answer, 1 otherwise.
+ *
+ * Run: `deno task demo`, or
+ * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/demo.ts`
+ * (`--allow-run` starts the scripts as child processes of this runtime).
+ *
+ * @module
+ */
+
+import { LineDecoder } from "../lib/line_decoder.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const SCRIPTS = new URL(".", import.meta.url).pathname;
+const NET = "--allow-net=127.0.0.1";
+
+/** A server started for the demo. */
+interface DemoServer {
+  port: number;
+  /** Stops it with SIGINT and returns its last stderr lines. */
+  stop(): Promise<string[]>;
+}
+
+function show(command: string): void {
+  console.log(`\n$ ${command}`);
+}
+
+function indent(text: string): void {
+  for (const line of text.replace(/\n$/, "").split("\n")) console.log(`  ${line}`);
+}
+
+/** Starts `deno run <flags> scripts/<script> <args>` and waits for its `listening on` line. */
+async function startServer(script: string, flags: string[], args: string[]): Promise<DemoServer> {
+  show(`deno run ${flags.join(" ")} scripts/${script} ${args.join(" ")} &`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, SCRIPTS + script, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderrLines: string[] = [];
+  const stderrDone = (async () => {
+    const lines = new LineDecoder();
+    for await (const chunk of child.stderr) {
+      lines.push(chunk);
+      for (let line; (line = lines.next()) !== null;) stderrLines.push(line);
+    }
+  })();
+  const stdoutLines = new LineDecoder();
+  const reader = child.stdout.getReader();
+  let port = 0;
+  const deadline = setTimeout(() => child.kill(), 10_000);
+  try {
+    while (port === 0) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${script} exited before listening:\n${stderrLines.join("\n")}`);
+      stdoutLines.push(value);
+      for (let line; (line = stdoutLines.next()) !== null;) {
+        indent(line);
+        const match = line.match(/listening on .*:(\d+)$/);
+        if (match) port = Number(match[1]);
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  // Keep draining stdout so the server never blocks on a full pipe.
+  const stdoutDone = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    port,
+    async stop() {
+      child.kill("SIGINT");
+      const status = await child.status;
+      await Promise.all([stdoutDone, stderrDone]);
+      if (status.code !== 0) throw new Error(`${script} exited with ${status.code}`);
+      return stderrLines;
+    },
+  };
+}
+
+/** Runs a client script to completion, shows its output, returns its stdout. */
+async function runClient(
+  script: string,
+  flags: string[],
+  args: string[],
+  stdin?: string,
+): Promise<string> {
+  const quoted = args.map((arg) => /[\s'"]/.test(arg) ? `'${arg}'` : arg).join(" ");
+  const input = stdin === undefined ? "" : `printf '${stdin.replaceAll("\n", "\\n")}' | `;
+  show(`${input}deno run ${flags.join(" ")} scripts/${script} ${quoted}`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, SCRIPTS + script, ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(encoder.encode(stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const text = decoder.decode(output.stdout);
+  if (text) indent(text);
+  if (!output.success) {
+    throw new Error(`${script} exited with ${output.code}: ${decoder.decode(output.stderr)}`);
+  }
+  return text;
+}
+
+function expect(actual: string, expected: string, what: string): void {
+  if (actual !== expected) {
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+async function tcpEcho(): Promise<void> {
+  console.log("\n== TCP echo: a server that sends every byte back ==");
+  const server = await startServer("tcp_echo_server.ts", [NET], ["--port", "0"]);
+  try {
+    const port = String(server.port);
+    expect(
+      await runClient("tcp_echo_client.ts", [NET], ["--port", port, "--message", "hello, echo"]),
+      "hello, echo\n",
+      "one-shot echo",
+    );
+    expect(
+      await runClient("tcp_echo_client.ts", [NET], ["--port", port], "line one\nline two\n"),
+      "line one\nline two\n",
+      "pipe mode",
+    );
+  } finally {
+    const log = await server.stop();
+    show("kill -INT %1   # Ctrl+C: the server closes its clients and prints totals");
+    indent(
+      log.filter((line) => /shut down/.test(line)).map((line) => line.replace(/^\S+ \w+\s+/, ""))
+        .join("\n"),
+    );
+  }
+}
+
+/** Runs every section; exits 1 on the first failure. */
+export async function main(): Promise<number> {
+  const sections = [tcpEcho];
+  try {
+    for (const section of sections) await section();
+  } catch (error) {
+    console.error(`\ndemo failed: ${error instanceof Error ? error.message : error}`);
+    return 1;
+  }
+  console.log("\nDemo finished: every exchange gave the expected answer.");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
