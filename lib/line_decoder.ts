@@ -44,6 +44,9 @@ export interface LineDecoderOptions {
 
 const LF = 0x0a;
 const CR = 0x0d;
+const EMPTY = new Uint8Array(0);
+/** A pending buffer larger than this is released once its line is done. */
+const KEEP_PENDING_BYTES = 4096;
 
 /** The default {@linkcode LineDecoderOptions.maxLineLength}: 64 KiB. */
 export const DEFAULT_MAX_LINE_LENGTH = 65_536;
@@ -85,8 +88,11 @@ export class LineDecoder {
   /** The chunk being consumed (not copied) and how far we are in it. */
   #chunk: Uint8Array | null = null;
   #offset = 0;
-  /** Copied pieces of an unfinished line. */
-  #parts: Uint8Array[] = [];
+  /**
+   * The unfinished line, copied out of the caller's chunks into a buffer that
+   * doubles as needed (amortised linear cost, however small the chunks).
+   */
+  #pending: Uint8Array = EMPTY;
   #partsLength = 0;
   #skipping = false;
   #ended = false;
@@ -218,26 +224,36 @@ export class LineDecoder {
       total > this.#maxLineLength + 1 ||
       (total === this.#maxLineLength + 1 && bytes[bytes.length - 1] !== CR)
     ) {
-      this.#parts = [];
+      this.#pending = EMPTY;
       this.#partsLength = 0;
       this.#skipping = !this.#ended;
       this.#chunk = null;
       throw new FrameTooLargeError("line", total, this.#maxLineLength);
     }
-    this.#parts.push(bytes.slice());
+    this.#append(bytes);
+  }
+
+  #append(bytes: Uint8Array): void {
+    const total = this.#partsLength + bytes.length;
+    if (total > this.#pending.length) {
+      const grown = new Uint8Array(
+        Math.max(total, Math.min(this.#pending.length * 2, this.#maxLineLength + 1), 64),
+      );
+      grown.set(this.#pending.subarray(0, this.#partsLength));
+      this.#pending = grown;
+    }
+    this.#pending.set(bytes, this.#partsLength);
     this.#partsLength = total;
   }
 
+  /** Appends `last` to the unfinished line and returns the whole line (valid until the next call). */
   #joinParts(last: Uint8Array): Uint8Array {
-    const line = new Uint8Array(this.#partsLength + last.length);
-    let at = 0;
-    for (const part of this.#parts) {
-      line.set(part, at);
-      at += part.length;
-    }
-    line.set(last, at);
-    this.#parts = [];
+    this.#append(last);
+    const line = this.#pending.subarray(0, this.#partsLength);
     this.#partsLength = 0;
+    // The line is decoded before the buffer is reused; a big buffer from one
+    // long line is not kept for the rest of the connection.
+    if (this.#pending.length > KEEP_PENDING_BYTES) this.#pending = EMPTY;
     return line;
   }
 
