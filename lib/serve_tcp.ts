@@ -268,7 +268,10 @@ export class TcpServer implements AsyncDisposable {
         // EMFILE and friends: accepting again at once would spin; back off
         // like nginx, and keep serving the connections we already have.
         backoff = Math.min(Math.max(backoff * 2, ACCEPT_BACKOFF_MIN_MS), ACCEPT_BACKOFF_MAX_MS);
-        this.#log.warn(`accept failed: ${errorText(error)}; retrying in ${backoff} ms`);
+        const hint = /too many open files/i.test(errorText(error))
+          ? ` (${this.#connections.size} connections open: raise \`ulimit -n\` or lower maxConnections)`
+          : "";
+        this.#log.warn(`accept failed: ${errorText(error)}${hint}; retrying in ${backoff} ms`);
         await this.#pause(backoff);
         continue;
       }

@@ -19,8 +19,13 @@ export interface ScriptProcess extends AsyncDisposable {
   stdout: string[];
   /** Every stderr line so far. */
   stderr: string[];
-  /** Resolves when a stdout or stderr line matching `pattern` has appeared. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves when `occurrence` stdout or stderr lines matching `pattern` have
+   * appeared (default 1), with the last of them.
+   */
+  waitForLine(pattern: RegExp, timeoutMs?: number, occurrence?: number): Promise<string>;
+  /** How many stdout and stderr lines so far match `pattern`. */
+  countLines(pattern: RegExp): number;
   /** Sends SIGINT and resolves to the exit status. */
   interrupt(): Promise<Deno.CommandStatus>;
 }
@@ -37,6 +42,8 @@ export interface StartScriptOptions {
   stdin?: "piped" | "null";
   /** Extra environment. */
   env?: Record<string, string>;
+  /** A command that runs the runtime, e.g. `["bash", "-c", 'ulimit -n 40; exec "$@"', "bash"]`. */
+  prefix?: string[];
 }
 
 /** Path of a script under scripts/, as a file URL path. */
@@ -53,8 +60,10 @@ export async function startScript(
   args: string[],
   options: StartScriptOptions = {},
 ): Promise<ScriptProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const [command, ...prefixArgs] = options.prefix ?? [Deno.execPath()];
+  const child = new Deno.Command(command!, {
     args: [
+      ...(options.prefix ? [...prefixArgs, Deno.execPath()] : []),
       "run",
       ...(options.denoFlags ?? ["--allow-net=127.0.0.1,[::1]"]),
       scriptPath(name),
@@ -68,16 +77,18 @@ export async function startScript(
 
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const waiters: { pattern: RegExp; remaining: number; resolve: (line: string) => void }[] = [];
   const onLine = (into: string[]) => (line: string) => {
     into.push(line);
     for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
+      if (waiter.pattern.test(line) && --waiter.remaining === 0) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(line);
       }
     }
   };
+  const countLines = (pattern: RegExp) =>
+    [...stdout, ...stderr].filter((l) => pattern.test(l)).length;
   const pump = async (stream: ReadableStream<Uint8Array>, handle: (line: string) => void) => {
     const decoder = new LineDecoder({ maxLineLength: 1 << 20 });
     for await (const chunk of stream) {
@@ -97,11 +108,15 @@ export async function startScript(
     return s;
   });
 
-  const waitForLine = async (pattern: RegExp, timeoutMs = options.timeoutMs ?? 10_000) => {
-    const seen = [...stdout, ...stderr].find((line) => pattern.test(line));
-    if (seen !== undefined) return seen;
+  const waitForLine = async (
+    pattern: RegExp,
+    timeoutMs = options.timeoutMs ?? 10_000,
+    occurrence = 1,
+  ) => {
+    const seen = [...stdout, ...stderr].filter((line) => pattern.test(line));
+    if (seen.length >= occurrence) return seen[occurrence - 1]!;
     const { promise, resolve, reject } = Promise.withResolvers<string>();
-    const waiter = { pattern, resolve };
+    const waiter = { pattern, remaining: occurrence - seen.length, resolve };
     waiters.push(waiter);
     const timer = setTimeout(() => {
       waiters.splice(waiters.indexOf(waiter), 1);
@@ -165,6 +180,7 @@ export async function startScript(
     stdout,
     stderr,
     waitForLine,
+    countLines,
     async interrupt() {
       if (!exited) child.kill("SIGINT");
       const result = await status;
