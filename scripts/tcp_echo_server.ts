@@ -27,12 +27,7 @@ import { Logger } from "../lib/log.ts";
 import { formatAddr } from "../lib/net_addr.ts";
 import { isDisconnectError } from "../lib/net_errors.ts";
 import { ReadBuffer } from "../lib/read_buffer.ts";
-import {
-  closeQuietly,
-  type ConnectionContext,
-  serveTcp,
-  type TcpServer,
-} from "../lib/serve_tcp.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/serve_tcp.ts";
 import { writeAll } from "../lib/write_all.ts";
 
 /** Byte and connection counts, printed at shutdown. */

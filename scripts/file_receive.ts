@@ -1,0 +1,274 @@
+/**
+ * # File receiver
+ *
+ * Receives files over TCP (or TLS) into a directory, any number of senders at
+ * once, and keeps only files whose size and SHA-256 check out. Pair it with
+ * `scripts/file_send.ts`.
+ *
+ * ```text
+ * file_send.ts                                    file_receive.ts
+ *   | -- frame {"type":"file","version":1,            |
+ *   |           "name":"x.bin","size":N} ----------> |  name safe? N <= --max-size?
+ *   |                                                 |  x.bin exists (no --overwrite)?
+ *   | <-- frame {"type":"resume","offset":K,          |  K = size of .x.bin.part (0 if none)
+ *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} + close)
+ *   | -- frame {"type":"start","offset":S} --------> |  S = K if the sender's first K bytes
+ *   |                                                 |  hash the same, else 0 (start over)
+ *   | -- raw bytes S..N of the file ---------------> |  appended to .x.bin.part, hashed
+ *   | -- 32 raw bytes: SHA-256 of bytes 0..N ------> |
+ *   | <-- frame {"type":"verdict","ok":true,...} ---- |  match: rename .x.bin.part -> x.bin
+ *                                                     |  mismatch: delete, {"ok":false,...}
+ * ```
+ *
+ * A frame is a 4-byte big-endian length and that much UTF-8 JSON (16 KiB at
+ * most). Nothing appears under the file's real name until it is verified;
+ * an interrupted transfer leaves only the hidden `.NAME.part`, which the next
+ * send of the same name resumes from. Names are plain file names: `../x`,
+ * `/etc/x`, `a/b` and names starting with `.` are refused.
+ *
+ * Run:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 --allow-read=received --allow-write=received \
+ *   scripts/file_receive.ts
+ * deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \
+ *   scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * ```
+ *
+ * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
+ * prints `sent deno.json: ... verified by the receiver`, and `received/deno.json` appears.
+ *
+ * @module
+ */
+
+import { parseCliOrExit } from "../lib/cli.ts";
+import { DEFAULT_MAX_FILE_SIZE, FileReceiver, type ReceiveResult } from "../lib/file_receiver.ts";
+import { formatBytes, formatRate } from "../lib/format_bytes.ts";
+import { Logger } from "../lib/log.ts";
+import { formatAddr } from "../lib/net_addr.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/serve_tcp.ts";
+
+/** Totals printed at shutdown. */
+export interface ReceiveStats {
+  /** Files saved. */
+  saved: number;
+  /** Transfers that did not end with a saved file. */
+  unsaved: number;
+  /** File bytes received over the network. */
+  bytes: number;
+}
+
+/**
+ * Returns a connection handler that receives one file per connection and logs the outcome.
+ *
+ * @param receiver Where files go.
+ * @param log Where outcomes are logged.
+ * @param stats Counters updated as transfers end.
+ * @returns The handler for {@linkcode serveTcp}.
+ */
+export function receiveHandler(receiver: FileReceiver, log: Logger, stats: ReceiveStats) {
+  return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
+    const peer = `#${ctx.id} ${formatAddr(ctx.remoteAddr)}`;
+    const started = performance.now();
+    const result = await receiver.receive(conn, {
+      signal: ctx.signal,
+      // An arrow, not `ctx.touch` itself: touch() is a method that needs its `this`.
+      touch: () => ctx.touch(),
+      onStart: (name, size, offset) =>
+        log.info(
+          `${peer} receiving ${name} (${formatBytes(size)})${
+            offset > 0 ? `, resuming at ${formatBytes(offset)}` : ""
+          }`,
+        ),
+    });
+    stats.bytes += result.received;
+    const seconds = (performance.now() - started) / 1000;
+    logOutcome(log, peer, result, seconds);
+    if (result.status === "saved") stats.saved++;
+    else stats.unsaved++;
+  };
+}
+
+function logOutcome(log: Logger, peer: string, result: ReceiveResult, seconds: number): void {
+  const name = result.name ?? "(no header)";
+  switch (result.status) {
+    case "saved":
+      log.info(
+        `${peer} saved ${result.path}: ${formatBytes(result.size ?? 0)} verified, ${
+          formatBytes(result.received)
+        } received in ${seconds.toFixed(2)} s (${
+          formatRate(result.received, seconds)
+        }), sha256 ${result.sha256}`,
+      );
+      break;
+    case "interrupted":
+      if (result.name === undefined) {
+        log.info(`${peer} left before sending a header`);
+      } else {
+        const have = result.offset + result.received;
+        log.warn(
+          `${peer} ${name} interrupted at ${formatBytes(have)} of ${
+            formatBytes(result.size ?? 0)
+          } (${result.reason}); ${have > 0 ? `kept .${name}.part for resuming` : "nothing kept"}`,
+        );
+      }
+      break;
+    case "refused":
+      log.warn(`${peer} refused: ${result.reason}`);
+      break;
+    case "rejected":
+      log.warn(`${peer} rejected ${name}: ${result.reason}`);
+      break;
+    case "failed":
+      log.error(`${peer} ${result.reason}`);
+      break;
+  }
+}
+
+const CLI = {
+  name: "file_receive.ts",
+  summary: "Receive files sent by file_send.ts, verify their SHA-256, save them in --dir.",
+  usage: [
+    "deno run --allow-net=127.0.0.1 --allow-read=received --allow-write=received \\",
+    "  scripts/file_receive.ts [options]",
+    "deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \\",
+    "  scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+  ],
+  options: {
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      valueName: "HOST",
+      description: "Address to bind (0.0.0.0 or :: to expose it)",
+    },
+    port: {
+      type: "integer",
+      short: "p",
+      default: 7003,
+      min: 0,
+      max: 65535,
+      description: "Port to listen on (0 = any free port)",
+    },
+    dir: {
+      type: "string",
+      short: "d",
+      default: "received",
+      valueName: "DIR",
+      description: "Directory to save files in (created if missing)",
+    },
+    "max-size": {
+      type: "integer",
+      default: DEFAULT_MAX_FILE_SIZE,
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      valueName: "BYTES",
+      description: "Refuse files larger than this (checked from the header)",
+    },
+    overwrite: { type: "boolean", description: "Replace files that already exist" },
+    "no-sync": {
+      type: "boolean",
+      description: "Skip flushing each file to disk before renaming it into place",
+    },
+    "max-connections": {
+      type: "integer",
+      default: 100,
+      min: 1,
+      description: "Refuse senders beyond this many at once",
+    },
+    "idle-timeout": {
+      type: "number",
+      default: 60,
+      min: 0,
+      valueName: "SECONDS",
+      description: "Drop a sender silent this long (0 = never); its part is kept",
+    },
+    "grace-period": {
+      type: "number",
+      default: 5,
+      min: 0,
+      valueName: "SECONDS",
+      description: "On Ctrl+C, wait this long for transfers to stop",
+    },
+    "tls-cert": {
+      type: "string",
+      valueName: "FILE",
+      description: "PEM certificate: serve TLS (needs --tls-key)",
+    },
+    "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+  },
+  notes: [
+    "Files appear in DIR only once verified; transfers in progress are hidden DIR/.NAME.part files.",
+    "Try it: deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json",
+  ],
+} as const;
+
+/** Starts the receiver from command-line flags; resolves to the exit code once it has shut down. */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  const { values } = parseCliOrExit(args, CLI);
+  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
+    console.error("error: --tls-cert and --tls-key go together\nRun with --help for usage.");
+    return 2;
+  }
+
+  let tls;
+  if (values["tls-cert"] && values["tls-key"]) {
+    try {
+      tls = {
+        cert: await Deno.readTextFile(values["tls-cert"]),
+        key: await Deno.readTextFile(values["tls-key"]),
+      };
+    } catch (error) {
+      console.error(`error: cannot read the TLS certificate or key: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+
+  const dir = values.dir;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    // Fail now, not at the first sender, if the directory is not ours to use.
+    await Deno.stat(dir);
+  } catch (error) {
+    const advice = error instanceof Deno.errors.NotCapable
+      ? `run with --allow-read=${dir} --allow-write=${dir}`
+      : (error as Error).message;
+    console.error(`error: cannot use --dir ${dir}: ${advice}`);
+    return 1;
+  }
+
+  const receiver = new FileReceiver({
+    dir,
+    maxSize: values["max-size"],
+    overwrite: values.overwrite,
+    sync: !values["no-sync"],
+  });
+  const stats: ReceiveStats = { saved: 0, unsaved: 0, bytes: 0 };
+  let server: TcpServer;
+  try {
+    server = serveTcp(receiveHandler(receiver, log, stats), {
+      hostname: values.host,
+      port: values.port,
+      tls,
+      maxConnections: values["max-connections"],
+      idleTimeout: values["idle-timeout"] * 1000,
+      gracePeriod: values["grace-period"] * 1000,
+      handleSignals: true,
+      logger: log,
+    });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
+  log.info(`saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)`);
+  await server.finished;
+  log.warn(
+    `shut down: saved ${stats.saved} files, ${stats.unsaved} unsaved, ${
+      formatBytes(stats.bytes)
+    } received`,
+  );
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
