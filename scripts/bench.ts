@@ -6,16 +6,18 @@
  * the figures compare like with like on whatever machine runs them.
  *
  * Run: `deno task bench` (add `--only echo` to pick sections), or
- * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/bench.ts`
+ * `deno run --allow-net=127.0.0.1 --allow-run --allow-read --allow-write scripts/bench.ts`
  *
  * @module
  */
 
 import { parseCliOrExit } from "../lib/cli.ts";
 import { main as benchEcho } from "./bench_echo.ts";
+import { main as benchFile } from "./bench_file.ts";
 
 const SECTIONS: Record<string, (args: string[]) => Promise<number>> = {
   echo: benchEcho,
+  file: benchFile,
 };
 
 const CLI = {

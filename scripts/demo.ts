@@ -5,9 +5,10 @@
  * a transcript of the exact commands and what they printed. Exits 0 when
  * every exchange gave the expected answer, 1 otherwise.
  *
- * Run: `deno task demo`, or
+ * Run from the project root: `deno task demo`, or
  * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/demo.ts`
- * (`--allow-run` starts the scripts as child processes of this runtime).
+ * (`--allow-run` starts the scripts as child processes of this runtime; the
+ * file transfer saves its copy into `./received`).
  *
  * @module
  */
@@ -148,9 +149,41 @@ async function tcpEcho(): Promise<void> {
   }
 }
 
+async function fileTransfer(): Promise<void> {
+  console.log("\n== File transfer: length-prefixed header, streamed bytes, SHA-256 verdict ==");
+  // The receiver saves into ./received (git ignores it), as `deno task file-receive` does.
+  const server = await startServer(
+    "file_receive.ts",
+    [NET, "--allow-read=received", "--allow-write=received"],
+    ["--port", "0", "--overwrite"],
+  );
+  try {
+    const sent = await runClient(
+      "file_send.ts",
+      [NET, "--allow-read=deno.json"],
+      ["--port", String(server.port), "deno.json"],
+    );
+    if (!/^sent deno\.json: .* verified by the receiver\n$/.test(sent)) {
+      throw new Error(`file transfer: unexpected output ${JSON.stringify(sent)}`);
+    }
+  } finally {
+    const log = await server.stop();
+    show("kill -INT %1");
+    indent(
+      log.filter((line) => /saved|shut down/.test(line))
+        .map((line) => line.replace(/^\S+ \w+\s+/, "")).join("\n"),
+    );
+  }
+  expect(
+    await Deno.readTextFile("received/deno.json"),
+    await Deno.readTextFile("deno.json"),
+    "the received copy",
+  );
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho];
+  const sections = [tcpEcho, fileTransfer];
   try {
     for (const section of sections) await section();
   } catch (error) {
