@@ -24,7 +24,7 @@ const CLI = {
   name: "bench.ts",
   summary: "Run every benchmark (our servers vs bare-runtime baselines, in one run).",
   usage: [
-    "deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/bench.ts [--only NAME]",
+    "deno run --allow-net=127.0.0.1 --allow-run --allow-read --allow-write scripts/bench.ts [--only NAME]",
   ],
   options: {
     only: {
