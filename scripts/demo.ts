@@ -181,9 +181,75 @@ async function fileTransfer(): Promise<void> {
   );
 }
 
+async function chatRoom(): Promise<void> {
+  console.log(
+    "\n== Chat room: nicks, rooms and private messages over plain TCP lines ==",
+  );
+  const server = await startServer("chat_server.ts", [NET], ["--port", "0"]);
+  const port = String(server.port);
+  show(
+    `deno run ${NET} scripts/chat_client.ts --port ${port} --nick alice &   # alice waits`,
+  );
+  const alice = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      NET,
+      SCRIPTS + "chat_client.ts",
+      "--port",
+      port,
+      "--nick",
+      "alice",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    // Read alice's output until she is in the lobby, so bob finds her there.
+    const lines = new LineDecoder();
+    const aliceLines: string[] = [];
+    const reader = alice.stdout.getReader();
+    while (!aliceLines.some((line) => /alice joined #lobby/.test(line))) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("chat_client.ts (alice) exited before joining");
+      lines.push(value);
+      for (let line; (line = lines.next()) !== null;) aliceLines.push(line);
+    }
+    const bob = await runClient(
+      "chat_client.ts",
+      [NET],
+      ["--port", port, "--nick", "bob"],
+      "hi alice!\n/msg alice see you in #games\n/who\n",
+    );
+    if (!/\*\*\* 2 in #lobby: alice, bob/.test(bob)) {
+      throw new Error("bob did not see alice in /who");
+    }
+    // alice leaves too; what she saw while bob talked:
+    const writer = alice.stdin.getWriter();
+    await writer.close();
+    for (let chunk; !(chunk = await reader.read()).done;) {
+      lines.push(chunk.value);
+      for (let line; (line = lines.next()) !== null;) aliceLines.push(line);
+    }
+    console.log("  alice saw:");
+    indent(aliceLines.filter((line) => /bob/.test(line)).join("\n"));
+    expect(
+      aliceLines.filter((line) => /<bob>|\*bob\*/.test(line)).map((line) => line.slice(8)).join(
+        "|",
+      ),
+      "<bob> hi alice!|*bob* see you in #games",
+      "alice got bob's message and his private message",
+    );
+  } finally {
+    await alice.status;
+    await server.stop();
+  }
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, fileTransfer];
+  const sections = [tcpEcho, chatRoom, fileTransfer];
   try {
     for (const section of sections) await section();
   } catch (error) {
