@@ -247,9 +247,36 @@ async function chatRoom(): Promise<void> {
   }
 }
 
+async function webSocket(): Promise<void> {
+  console.log(
+    "\n== WebSocket: echo over RFC 6455 frames, with the runtime's WebSocket as client ==",
+  );
+  const server = await startServer("ws_server.ts", [NET], ["--port", "0"]);
+  try {
+    const url = `ws://127.0.0.1:${server.port}/echo`;
+    expect(
+      await runClient("ws_client.ts", [NET], [url, "--message", "hello, websocket"]),
+      "hello, websocket\n",
+      "one-shot WebSocket echo",
+    );
+    expect(
+      await runClient("ws_client.ts", [NET], [url], "line one\nline two\n"),
+      "line one\nline two\n",
+      "WebSocket pipe mode",
+    );
+  } finally {
+    const log = await server.stop();
+    show("kill -INT %1   # Ctrl+C: Close 1001 to any client still connected, then exit 0");
+    indent(
+      log.filter((line) => /opened|closed|shut down/.test(line))
+        .map((line) => line.replace(/^\S+ \w+\s+/, "")).join("\n"),
+    );
+  }
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, chatRoom, fileTransfer];
+  const sections = [tcpEcho, chatRoom, webSocket, fileTransfer];
   try {
     for (const section of sections) await section();
   } catch (error) {
