@@ -41,7 +41,8 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli.ts";
+import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { DEFAULT_MAX_FILE_SIZE, FileReceiver, type ReceiveResult } from "../lib/file_receiver.ts";
 import { formatBytes, formatRate } from "../lib/format_bytes.ts";
 import { Logger } from "../lib/log.ts";
@@ -189,12 +190,7 @@ const CLI = {
       valueName: "SECONDS",
       description: "On Ctrl+C, wait this long for transfers to stop",
     },
-    "tls-cert": {
-      type: "string",
-      valueName: "FILE",
-      description: "PEM certificate: serve TLS (needs --tls-key)",
-    },
-    "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+    ...TLS_SERVER_OPTIONS,
   },
   notes: [
     "Files appear in DIR only once verified; transfers in progress are hidden DIR/.NAME.part files.",
@@ -206,22 +202,12 @@ const CLI = {
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
-  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
-    console.error("error: --tls-cert and --tls-key go together\nRun with --help for usage.");
-    return 2;
-  }
-
   let tls;
-  if (values["tls-cert"] && values["tls-key"]) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(values["tls-cert"]),
-        key: await Deno.readTextFile(values["tls-key"]),
-      };
-    } catch (error) {
-      console.error(`error: cannot read the TLS certificate or key: ${(error as Error).message}`);
-      return 1;
-    }
+  try {
+    tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
   }
 
   const dir = values.dir;

@@ -22,7 +22,8 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli.ts";
+import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { Logger } from "../lib/log.ts";
 import { formatAddr } from "../lib/net_addr.ts";
 import { isDisconnectError } from "../lib/net_errors.ts";
@@ -111,12 +112,7 @@ const CLI = {
       valueName: "SECONDS",
       description: "Close connections idle this long (0 = never)",
     },
-    "tls-cert": {
-      type: "string",
-      valueName: "FILE",
-      description: "PEM certificate: serve TLS (needs --tls-key)",
-    },
-    "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+    ...TLS_SERVER_OPTIONS,
   },
   notes: ["Try it: nc 127.0.0.1 7000   (type a line; it comes back)"],
 } as const;
@@ -125,22 +121,12 @@ const CLI = {
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
-  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
-    console.error("error: --tls-cert and --tls-key go together\nRun with --help for usage.");
-    return 2;
-  }
-
   let tls;
-  if (values["tls-cert"] && values["tls-key"]) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(values["tls-cert"]),
-        key: await Deno.readTextFile(values["tls-key"]),
-      };
-    } catch (error) {
-      console.error(`error: cannot read the TLS certificate or key: ${(error as Error).message}`);
-      return 1;
-    }
+  try {
+    tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
   }
 
   const stats: EchoStats = { connections: 0, bytes: 0 };

@@ -27,7 +27,8 @@
  */
 
 import { ChunkReader } from "../lib/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli.ts";
+import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { readRequestHead } from "../lib/http_request_head.ts";
 import { encodeHttpErrorResponse, encodeHttpResponse } from "../lib/http_response.ts";
@@ -245,12 +246,7 @@ const CLI = {
       valueName: "ORIGIN",
       description: "Also accept browsers from this origin, e.g. https://app.example ('*' = any)",
     },
-    "tls-cert": {
-      type: "string",
-      valueName: "FILE",
-      description: "PEM certificate: serve wss:// (needs --tls-key)",
-    },
-    "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+    ...TLS_SERVER_OPTIONS,
   },
   notes: [
     "Origin policy: requests without Origin (non-browser clients) and from the server's own",
@@ -269,24 +265,12 @@ const CLI = {
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
-  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
-    console.error("error: --tls-cert and --tls-key go together\nRun with --help for usage.");
-    return 2;
-  }
   let tls;
-  if (values["tls-cert"] && values["tls-key"]) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(values["tls-cert"]),
-        key: await Deno.readTextFile(values["tls-key"]),
-      };
-    } catch (error) {
-      console.error(
-        `error: cannot read the TLS certificate or key: ${(error as Error).message}` +
-          " (add --allow-read for its directory)",
-      );
-      return 1;
-    }
+  try {
+    tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
   }
 
   let server: TcpServer;
