@@ -15,10 +15,12 @@ import { parseCliOrExit } from "../lib/cli.ts";
 import { main as benchChat } from "./bench_chat.ts";
 import { main as benchEcho } from "./bench_echo.ts";
 import { main as benchFile } from "./bench_file.ts";
+import { main as benchUdp } from "./bench_udp.ts";
 import { main as benchWs } from "./bench_ws.ts";
 
 const SECTIONS: Record<string, (args: string[]) => Promise<number>> = {
   echo: benchEcho,
+  udp: benchUdp,
   chat: benchChat,
   ws: benchWs,
   file: benchFile,

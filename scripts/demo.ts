@@ -274,9 +274,46 @@ async function webSocket(): Promise<void> {
   }
 }
 
+async function udpPair(): Promise<void> {
+  console.log("\n== UDP echo: datagrams, timeouts and retries, ping statistics ==");
+  const UDP = ["--unstable-net", NET];
+  const server = await startServer("udp_echo_server.ts", UDP, ["--port", "0"]);
+  try {
+    const port = String(server.port);
+    expect(
+      await runClient("udp_client.ts", UDP, ["--port", port, "--message", "hello, udp"]),
+      "hello, udp\n",
+      "one-shot datagram",
+    );
+    expect(
+      await runClient("udp_client.ts", UDP, ["--port", port], "one datagram\nanother\n"),
+      "one datagram\nanother\n",
+      "stdin mode",
+    );
+    const ping = await runClient("udp_client.ts", UDP, [
+      "--port",
+      port,
+      "--count",
+      "3",
+      "--interval",
+      "0.2",
+    ]);
+    if (!/3 datagrams transmitted, 3 received, 0% loss/.test(ping)) {
+      throw new Error(`udp ping: unexpected summary ${JSON.stringify(ping)}`);
+    }
+  } finally {
+    const log = await server.stop();
+    show("kill -INT %1   # Ctrl+C: the server closes its socket and prints its counters");
+    indent(
+      log.filter((line) => /shut down/.test(line))
+        .map((line) => line.replace(/^\S+ \w+\s+/, "")).join("\n"),
+    );
+  }
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, chatRoom, webSocket, fileTransfer];
+  const sections = [tcpEcho, udpPair, chatRoom, webSocket, fileTransfer];
   try {
     for (const section of sections) await section();
   } catch (error) {
