@@ -55,7 +55,8 @@ export interface CliSpec<O extends Record<string, OptionSpec>> {
   notes?: readonly string[];
 }
 
-type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean
+/** The value type of one flag: `boolean`, `string` or `number`. */
+export type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean
   : S["type"] extends "string" ? string
   : number;
 
