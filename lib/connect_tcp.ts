@@ -5,6 +5,7 @@
  * @module
  */
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { formatHostPort } from "./net_addr.ts";
 
 /** Options for {@linkcode connectTcp}. */
@@ -124,7 +125,8 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<Deno.Conn>
         (error.code === "refused" || error.code === "timeout" || error.code === "reset");
       if (!retryable || attempt >= retries) throw error;
       options.onRetry?.(error, attempt + 1, delay);
-      await pause(delay, options.signal);
+      // An abort ends the pause early; the caller checks the signal next.
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => {});
       if (options.signal?.aborted) {
         throw new ConnectError(
           "aborted",
@@ -270,16 +272,4 @@ export function explainConnectError(
     );
   }
   return new ConnectError("other", `cannot connect to ${where}: ${detail}`, error);
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

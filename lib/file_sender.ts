@@ -6,6 +6,7 @@
  * @module
  */
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { createHash, type Hash } from "node:crypto";
 import { BufferedReader } from "./buffered_reader.ts";
 import { ConnectError } from "./connect_tcp.ts";
@@ -153,7 +154,8 @@ export async function sendFile(
       if (options.signal?.aborted) throw options.signal.reason;
       if (attempt > retries || !isRetryable(error)) throw error;
       options.onRetry?.(error, attempt, delay);
-      await pause(delay, options.signal);
+      // An abort ends the pause early; the caller checks the signal next.
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => {});
       delay = Math.min(delay * 2, 5_000);
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
@@ -287,16 +289,4 @@ function isRetryable(error: unknown): boolean {
     return error.code === "refused" || error.code === "reset" || error.code === "timeout";
   }
   return isDisconnectError(error) || error instanceof IncompleteFrameError;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

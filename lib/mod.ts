@@ -13,7 +13,6 @@
  *
  * @module
  */
-
 export * from "./bench_server.ts";
 export * from "./buffered_reader.ts";
 export * from "./chat_hub.ts";
@@ -51,6 +50,7 @@ export * from "./safe_file_name.ts";
 export * from "./sanitize_text.ts";
 export * from "./serve_tcp.ts";
 export * from "./serve_udp.ts";
+export * from "./shutdown_signals.ts";
 export * from "./source_rate_limiter.ts";
 export * from "./tls_files.ts";
 export * from "./token_bucket.ts";

@@ -7,6 +7,7 @@
  */
 
 import { Logger } from "./log.ts";
+import { onShutdownSignal } from "./shutdown_signals.ts";
 import { formatAddr } from "./net_addr.ts";
 import { explainListenError, isDisconnectError } from "./net_errors.ts";
 
@@ -221,7 +222,11 @@ export class TcpServer implements AsyncDisposable {
       const every = Math.max(10, Math.min(1_000, this.#idleTimeout / 4));
       this.#idleTimer = setInterval(() => this.#closeIdle(), every);
     }
-    if (options.handleSignals) this.#listenForSignals();
+    if (options.handleSignals) {
+      this.#removeSignalListeners = onShutdownSignal(() => void this.shutdown(), {
+        logger: this.#log,
+      });
+    }
     if (options.signal) {
       this.#externalSignal = options.signal;
       this.#onAbort = () => void this.shutdown();
@@ -385,27 +390,6 @@ export class TcpServer implements AsyncDisposable {
     this.#removeSignalListeners?.();
     if (this.#onAbort) this.#externalSignal?.removeEventListener("abort", this.#onAbort);
     this.#finish();
-  }
-
-  #listenForSignals(): void {
-    const onSignal = (signal: Deno.Signal) => {
-      if (this.closing) {
-        if (signal === "SIGINT") {
-          this.#log.warn("second Ctrl+C: exiting without waiting");
-          Deno.exit(130);
-        }
-        return;
-      }
-      this.#log.info(`${signal}: shutting down (Ctrl+C again to force)`);
-      void this.shutdown();
-    };
-    // SIGTERM cannot be listened for on Windows.
-    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-    const listeners = signals.map((signal) => [signal, () => onSignal(signal)] as const);
-    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-    this.#removeSignalListeners = () => {
-      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    };
   }
 }
 

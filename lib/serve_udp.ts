@@ -9,6 +9,7 @@
  */
 
 import { Logger } from "./log.ts";
+import { onShutdownSignal } from "./shutdown_signals.ts";
 import { listenUdp } from "./listen_udp.ts";
 import { SourceRateLimiter } from "./source_rate_limiter.ts";
 
@@ -186,7 +187,11 @@ export class UdpServer implements AsyncDisposable {
     this.#socket = listenUdp(hostname, port);
     this.addr = this.#socket.addr as Deno.NetAddr;
 
-    if (options.handleSignals) this.#listenForSignals();
+    if (options.handleSignals) {
+      this.#removeSignalListeners = onShutdownSignal(() => void this.shutdown(), {
+        logger: this.#log,
+      });
+    }
     if (options.signal) {
       this.#externalSignal = options.signal;
       this.#onAbort = () => this.shutdown();
@@ -308,27 +313,6 @@ export class UdpServer implements AsyncDisposable {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     this.#log.warn(message);
-  }
-
-  #listenForSignals(): void {
-    const onSignal = (signal: Deno.Signal) => {
-      if (this.#closing) {
-        if (signal === "SIGINT") {
-          this.#log.warn("second Ctrl+C: exiting without waiting");
-          Deno.exit(130);
-        }
-        return;
-      }
-      this.#log.info(`${signal}: shutting down`);
-      void this.shutdown();
-    };
-    // SIGTERM cannot be listened for on Windows.
-    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-    const listeners = signals.map((signal) => [signal, () => onSignal(signal)] as const);
-    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-    this.#removeSignalListeners = () => {
-      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    };
   }
 }
 
