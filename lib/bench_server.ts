@@ -79,8 +79,9 @@ export async function startBenchServer(
       if (done) throw new Error(`Cannot start ${script}: it exited before printing "listening on"`);
       lines.push(value);
       for (let line; (line = lines.next()) !== null;) {
-        const match = line.match(/listening on .*:(\d+)$/);
-        if (match) port = Number(match[1]);
+        // The first `listening on` line is the main port (a server may print more).
+        const match = line.match(/listening on .*:(\d+)\/?$/);
+        if (match && port === 0) port = Number(match[1]);
       }
     }
   } catch (error) {

@@ -64,7 +64,17 @@ const SERVERS = [
   {
     name: "ours",
     script: `${SCRIPTS}chat_server.ts`,
-    args: ["--port", "0", "--quiet", "--flood-rate", "1000000", "--flood-burst", "1000000"],
+    args: [
+      "--port",
+      "0",
+      "--http-port",
+      "0",
+      "--quiet",
+      "--flood-rate",
+      "1000000",
+      "--flood-burst",
+      "1000000",
+    ],
   },
   { name: "baseline", script: `${SCRIPTS}baselines/chat_broadcast_baseline.ts`, args: ["0"] },
 ] as const;

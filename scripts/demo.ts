@@ -64,8 +64,9 @@ async function startServer(script: string, flags: string[], args: string[]): Pro
       stdoutLines.push(value);
       for (let line; (line = stdoutLines.next()) !== null;) {
         indent(line);
-        const match = line.match(/listening on .*:(\d+)$/);
-        if (match) port = Number(match[1]);
+        // The first `listening on` line is the main port (a server may print more).
+        const match = line.match(/listening on .*:(\d+)\/?$/);
+        if (match && port === 0) port = Number(match[1]);
       }
     }
   } finally {
@@ -185,7 +186,7 @@ async function chatRoom(): Promise<void> {
   console.log(
     "\n== Chat room: nicks, rooms and private messages over plain TCP lines ==",
   );
-  const server = await startServer("chat_server.ts", [NET], ["--port", "0"]);
+  const server = await startServer("chat_server.ts", [NET], ["--port", "0", "--http-port", "0"]);
   const port = String(server.port);
   show(
     `deno run ${NET} scripts/chat_client.ts --port ${port} --nick alice &   # alice waits`,
@@ -311,9 +312,180 @@ async function udpPair(): Promise<void> {
   }
 }
 
+async function webChat(): Promise<void> {
+  console.log(
+    "\n== Web chat: a browser-side WebSocket member and a TCP member in the same room ==",
+  );
+  const args = ["--port", "0", "--http-port", "0"];
+  show(`deno run ${NET} scripts/chat_server.ts ${args.join(" ")} &`);
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", NET, SCRIPTS + "chat_server.ts", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const serverOut = lineReader(server.stdout);
+  let bob: Deno.ChildProcess | undefined;
+  let alice: WebSocket | undefined;
+  try {
+    // The server prints two lines: the TCP port for nc, then the web page's.
+    const tcpLine = await serverOut.next(/^listening on /);
+    const httpLine = await serverOut.next(/^listening on http:\/\//);
+    indent(`${tcpLine}\n${httpLine}`);
+    const tcpPort = tcpLine.match(/:(\d+)$/)![1]!;
+    const webUrl = httpLine.slice("listening on ".length).replace(/\/$/, "");
+
+    show(`deno run ${NET} scripts/chat_client.ts --port ${tcpPort} --nick bob &   # bob, on TCP`);
+    bob = new Deno.Command(Deno.execPath(), {
+      args: ["run", NET, SCRIPTS + "chat_client.ts", "--port", tcpPort, "--nick", "bob"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const bobOut = lineReader(bob.stdout);
+    const bobIn = bob.stdin.getWriter();
+    await bobOut.next(/\*\*\* bob joined #lobby/);
+
+    // What the page at webUrl does, done here with the runtime's own WebSocket client.
+    const wsUrl = webUrl.replace(/^http/, "ws") + "/chat";
+    show(`# alice opens ${webUrl}/ ; the page speaks to ${wsUrl}, as this process does:`);
+    const messages: string[] = [];
+    const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+    alice = new WebSocket(wsUrl);
+    const ws = alice;
+    const aliceClosed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+    ws.onmessage = (event) => {
+      const line = String(event.data);
+      messages.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    };
+    const aliceGets = (pattern: RegExp) =>
+      withTimeout(
+        new Promise<string>((resolve) => {
+          const seen = messages.find((line) => pattern.test(line));
+          if (seen !== undefined) resolve(seen);
+          else waiters.push({ pattern, resolve });
+        }),
+        `alice waiting for ${pattern}`,
+      );
+    await withTimeout(
+      new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error(`cannot open ${wsUrl}`));
+      }),
+      "the WebSocket handshake",
+    );
+    const aliceSays = (line: string) => {
+      console.log(`  alice> ${line}`);
+      ws.send(line);
+    };
+    const bobSays = async (line: string) => {
+      console.log(`  bob>   ${line}`);
+      await bobIn.write(encoder.encode(line + "\n"));
+    };
+
+    aliceSays("alice");
+    await aliceGets(/\*\*\* alice joined #lobby \(2 here\)/);
+    await bobSays("hi alice, this is bob in a terminal");
+    const fromBob = await aliceGets(/<bob>/);
+    aliceSays("hello bob, from the web page <b>not bold</b>");
+    const fromAlice = await bobOut.next(/<alice>/);
+    aliceSays("/who");
+    const who = await aliceGets(/^\*\*\* \d+ in #lobby/);
+    await bobIn.close();
+    await aliceGets(/bob left #lobby/);
+    await bob.status;
+
+    console.log("  alice (WebSocket) received:");
+    indent(messages.filter((line) => /bob|in #lobby/.test(line)).join("\n"));
+    console.log("  bob (TCP) received:");
+    indent(fromAlice);
+    expect(fromBob.slice(8), "<bob> hi alice, this is bob in a terminal", "alice got bob's line");
+    expect(
+      fromAlice.slice(8),
+      "<alice> hello bob, from the web page <b>not bold</b>",
+      "bob got alice's line, markup and all (the page shows it as text)",
+    );
+    expect(who, "*** 2 in #lobby: bob, alice", "one room for both transports");
+
+    show("kill -INT %1   # Ctrl+C: the last line, then Close 1001 to the WebSocket member");
+    server.kill("SIGINT");
+    const closed = await withTimeout(aliceClosed, "the close of alice's WebSocket");
+    indent(`alice: ${messages.at(-1)}\nalice: closed with ${closed.code} ${closed.reason}`);
+    expect(String(closed.code), "1001", "close code on shutdown");
+    const status = await server.status;
+    if (status.code !== 0) throw new Error(`chat_server.ts exited with ${status.code}`);
+  } finally {
+    if (alice !== undefined && alice.readyState !== WebSocket.CLOSED) alice.close();
+    try {
+      server.kill("SIGINT");
+    } catch { /* already exited */ }
+    try {
+      bob?.kill();
+    } catch { /* already exited */ }
+    await Promise.all([server.status, bob?.status]);
+  }
+}
+
+/** Reads lines from a child's stdout; `next(pattern)` waits at most 10 s for a matching one. */
+function lineReader(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  let wake = () => {};
+  let ended = false;
+  (async () => {
+    const decoder = new LineDecoder();
+    for await (const chunk of stream) {
+      decoder.push(chunk);
+      for (let line; (line = decoder.next()) !== null;) lines.push(line);
+      wake();
+    }
+  })().catch(() => {}).finally(() => {
+    ended = true;
+    wake();
+  });
+  let read = 0;
+  return {
+    next(pattern: RegExp): Promise<string> {
+      return withTimeout(
+        (async () => {
+          for (;;) {
+            while (read < lines.length) {
+              const line = lines[read++]!;
+              if (pattern.test(line)) return line;
+            }
+            if (ended) throw new Error(`output ended before a line matching ${pattern}`);
+            await new Promise<void>((resolve) => wake = resolve);
+          }
+        })(),
+        `a line matching ${pattern}`,
+      );
+    },
+  };
+}
+
+/** Rejects if `promise` takes more than 10 s. */
+async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, udpPair, chatRoom, webSocket, fileTransfer];
+  const sections = [tcpEcho, udpPair, chatRoom, webChat, webSocket, fileTransfer];
   try {
     for (const section of sections) await section();
   } catch (error) {

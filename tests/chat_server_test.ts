@@ -436,7 +436,7 @@ Deno.test("chat server works over IPv6 loopback", async () => {
 
 Deno.test("chat_server.ts with nc: real clients chat, then Ctrl+C tells everyone and exits 0", async () => {
   if (!await requireTool("nc", ["-h"])) return;
-  await using server = await startScript("chat_server.ts", ["--port", "0"], {
+  await using server = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"], {
     denoFlags: ["--allow-net=127.0.0.1"],
   });
   await using alice = await TestClient.connect(server.port, "alice");
