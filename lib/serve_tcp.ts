@@ -39,8 +39,12 @@ export interface ServeTcpOptions {
   /**
    * The most connections served at once. Clients over the limit are accepted,
    * sent `busyMessage` and closed; connections already open are unaffected.
-   * Keep it below the open-file limit (`ulimit -n`) minus a reserve for the
-   * process's other files.
+   *
+   * The runtime cannot read the open-file limit (`ulimit -n`) without
+   * `--allow-all`, so the server learns it: the first time `accept()` fails
+   * for lack of file descriptors, the limit is lowered to the connections
+   * then open minus a reserve of 32, so that later clients can still be
+   * accepted and told the server is busy instead of waiting in the queue.
    *
    * @default {10000}
    */
@@ -116,6 +120,8 @@ export type ConnectionHandler = (
 /** Default {@linkcode ServeTcpOptions.maxConnections}, like Redis's `maxclients`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 const ACCEPT_BACKOFF_MIN_MS = 100;
+/** Descriptors kept spare once the open-file limit was hit, to answer refused clients. */
+const FD_RESERVE = 32;
 const ACCEPT_BACKOFF_MAX_MS = 1_000;
 const DEFAULT_BUSY = "error: server busy (too many connections), try again later\r\n";
 
@@ -282,9 +288,16 @@ export class TcpServer implements AsyncDisposable {
         // EMFILE and friends: accepting again at once would spin; back off
         // like nginx, and keep serving the connections we already have.
         backoff = Math.min(Math.max(backoff * 2, ACCEPT_BACKOFF_MIN_MS), ACCEPT_BACKOFF_MAX_MS);
-        const hint = /too many open files/i.test(errorText(error))
-          ? ` (${this.#connections.size} connections open: raise \`ulimit -n\` or lower maxConnections)`
-          : "";
+        let hint = "";
+        if (/too many open files/i.test(errorText(error))) {
+          hint = ` (${this.#connections.size} connections open: raise \`ulimit -n\`)`;
+          const learned = Math.max(1, this.#connections.size - FD_RESERVE);
+          if (learned < this.#maxConnections) {
+            this.#maxConnections = learned;
+            hint +=
+              `; maxConnections lowered to ${learned} to keep ${FD_RESERVE} descriptors spare`;
+          }
+        }
         this.#log.warn(`accept failed: ${errorText(error)}${hint}; retrying in ${backoff} ms`);
         await this.#pause(backoff);
         continue;

@@ -249,19 +249,22 @@ Deno.test("tcp echo scripts answer --help, reject bad flags with exit 2, and exp
 });
 
 Deno.test("tcp_echo_server survives running out of file descriptors, idling while it waits", async () => {
-  // With 40 descriptors the runtime's own files leave room for a dozen
+  // With 200 descriptors the runtime's own files leave room for about 170
   // clients; the rest wait in the listen queue while accept() fails with EMFILE.
   await using server = await startScript(SERVER, ["--port", "0"], {
-    prefix: ["bash", "-c", 'ulimit -n 40 && exec "$@"', "bash"],
+    prefix: ["bash", "-c", 'ulimit -n 200 && exec "$@"', "bash"],
   });
   const clients: Deno.Conn[] = [];
   try {
-    for (let i = 0; i < 60; i++) clients.push(await Deno.connect({ port: server.port }));
-    await server.waitForLine(
-      /accept failed: Too many open files.*raise `ulimit -n`.*retrying in 1000 ms/,
+    for (let i = 0; i < 220; i++) clients.push(await Deno.connect({ port: server.port }));
+    const lowered = await server.waitForLine(
+      /accept failed: Too many open files.*raise `ulimit -n`.*maxConnections lowered to (\d+)/,
     );
+    const cap = Number(lowered.match(/lowered to (\d+)/)![1]);
+    assert.ok(cap > 100 && cap < 200, `learned limit ${cap}`);
     // Between two 1 s retries the server should sleep, not spin.
     const retry = /retrying in 1000 ms/;
+    await server.waitForLine(retry);
     const before = await readProcessUsage(server.child.pid);
     await server.waitForLine(retry, 5_000, server.countLines(retry) + 1);
     const after = await readProcessUsage(server.child.pid);
@@ -271,6 +274,12 @@ Deno.test("tcp_echo_server survives running out of file descriptors, idling whil
     const first = clients[0]!;
     await writeAll(first, new TextEncoder().encode("still here"));
     assert.equal(decoder.decode((await new ChunkReader(first).read())!), "still here");
+    // Free 40 descriptors: the queued clients are accepted now, and those over
+    // the learned limit are told so instead of waiting in the queue forever.
+    for (const client of clients.splice(0, 40)) client.close();
+    const last = clients.at(-1)!;
+    const reply = await new ChunkReader(last).read();
+    assert.match(decoder.decode(reply ?? new Uint8Array()), /^error: server busy/);
   } finally {
     for (const client of clients) client.close();
   }
