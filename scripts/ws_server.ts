@@ -66,6 +66,13 @@ export interface WsServerOptions {
   protocols: string[];
   /** Origins accepted besides the server's own; `*` accepts any. */
   allowedOrigins: string[];
+  /**
+   * Where a WebSocket upgrade at `/` goes, for tools that cannot choose a
+   * path (a plain `GET /` still gets the page).
+   */
+  rootEndpoint?: "/echo" | "/broadcast";
+  /** Send each `/broadcast` message back to its sender too (chat rooms and load tools want that). */
+  broadcastToSender?: boolean;
   /** Shut down on SIGINT/SIGTERM. */
   handleSignals: boolean;
   /** Where connections and refusals are logged. */
@@ -102,6 +109,7 @@ export function startWsServer(options: WsServerOptions): TcpServer {
         throw new HttpError(400, `Malformed request target: ${head.target.slice(0, 80)}`);
       }
       path = new URL(head.target, "http://host").pathname;
+      if (path === "/" && isWebSocketUpgrade(head)) path = options.rootEndpoint ?? "/echo";
       if (!isWebSocketUpgrade(head)) {
         if (path === "/" && head.method === "GET") {
           await writeAll(conn, encodeHttpResponse(200, PAGE_RESPONSE));
@@ -148,7 +156,9 @@ export function startWsServer(options: WsServerOptions): TcpServer {
           // Encoded once, the same frame bytes are queued for every other client.
           const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
           const frame = encodeFrame(opcode, message.data);
-          for (const other of broadcastClients) if (other !== ws) other.sendFrame(frame);
+          for (const other of broadcastClients) {
+            if (other !== ws || options.broadcastToSender) other.sendFrame(frame);
+          }
         }
       }
     } finally {
@@ -246,6 +256,16 @@ const CLI = {
       valueName: "ORIGIN",
       description: "Also accept browsers from this origin, e.g. https://app.example ('*' = any)",
     },
+    "broadcast-to-sender": {
+      type: "boolean",
+      description: "/broadcast also sends each message back to its sender",
+    },
+    root: {
+      type: "string",
+      default: "echo",
+      valueName: "echo|broadcast",
+      description: "What a WebSocket upgrade at / gets, for tools that cannot set a path",
+    },
     ...TLS_SERVER_OPTIONS,
   },
   notes: [
@@ -264,6 +284,10 @@ const CLI = {
  */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
+  if (values.root !== "echo" && values.root !== "broadcast") {
+    console.error(`error: invalid value for --root: '${values.root}' (echo or broadcast)`);
+    return 2;
+  }
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
   let tls;
   try {
@@ -287,6 +311,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       handshakeTimeout: values["handshake-timeout"] * 1000,
       protocols: values.protocol,
       allowedOrigins: values["allow-origin"],
+      rootEndpoint: values.root === "broadcast" ? "/broadcast" : "/echo",
+      broadcastToSender: values["broadcast-to-sender"],
       handleSignals: true,
       logger: log,
     });

@@ -281,3 +281,38 @@ Deno.test("ws_server.ts listens on IPv6 and accepts its own [::1] origin", async
   assert.equal(await nextMessage(ws), "over IPv6");
   assert.equal((await closeSocket(ws)).code, 1000);
 });
+
+Deno.test("ws_server.ts sends an upgrade at / to --root, and --broadcast-to-sender includes the sender", async () => {
+  // Generic load tools connect to ws://host:port/ and cannot choose a path.
+  {
+    await using server = await startScript("ws_server.ts", ["--port", "0", "--quiet"]);
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/`);
+    const reply = nextMessage(ws);
+    ws.send("root is echo");
+    assert.equal(await reply, "root is echo");
+    await closeSocket(ws);
+  }
+  {
+    await using server = await startScript("ws_server.ts", [
+      "--port",
+      "0",
+      "--quiet",
+      "--root",
+      "broadcast",
+      "--broadcast-to-sender",
+    ]);
+    const sender = await openSocket(`ws://127.0.0.1:${server.port}/`);
+    const listener = await openSocket(`ws://127.0.0.1:${server.port}/`);
+    // A first message proves both are in the room: each gets the listener's
+    // hello (the listener its own copy), so neither handler can still be joining.
+    const hellos = [nextMessage(sender), nextMessage(listener)];
+    listener.send("hello");
+    assert.deepEqual(await Promise.all(hellos), ["hello", "hello"]);
+    const [toSender, toListener] = [nextMessage(sender), nextMessage(listener)];
+    sender.send("to everyone");
+    assert.deepEqual(await Promise.all([toSender, toListener]), ["to everyone", "to everyone"]);
+    await Promise.all([closeSocket(sender), closeSocket(listener)]);
+  }
+  const bad = await runScript("ws_server.ts", ["--root", "nowhere"]);
+  assert.equal(bad.code, 2);
+});
