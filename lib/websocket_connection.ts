@@ -264,7 +264,11 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     }
   }
 
-  /** Iterates over messages until the connection closes. */
+  /**
+   * Iterates over messages until the connection closes. Convenient; a loop
+   * over `receive()` is cheaper per message (an async generator adds two
+   * promise hops), which the ping-pong benchmark shows as about 15%.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
     for (let message; (message = await this.receive()) !== null;) yield message;
   }

@@ -486,7 +486,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
     log.info(`${who}: connected over WebSocket (${hub.sessionCount} online)`);
     let reason = "connection closed";
     try {
-      for await (const message of ws) {
+      for (let message; (message = await ws.receive()) !== null;) {
         // Invalid UTF-8 in a binary message is replaced, as on TCP; a text message was checked.
         const text = message.type === "text" ? message.data : UTF8.decode(message.data);
         // One message is one line; pasted lines count one by one, for flood control too.

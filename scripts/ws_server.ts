@@ -149,10 +149,11 @@ export function startWsServer(options: WsServerOptions): TcpServer {
     if (ctx.signal.aborted) onShutdown();
     try {
       if (path === "/echo") {
-        for await (const message of ws) ws.send(message.data);
+        // receive() in a loop rather than `for await`: no async generator per message.
+        for (let message; (message = await ws.receive()) !== null;) ws.send(message.data);
       } else {
         broadcastClients.add(ws);
-        for await (const message of ws) {
+        for (let message; (message = await ws.receive()) !== null;) {
           // Encoded once, the same frame bytes are queued for every other client.
           const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
           const frame = encodeFrame(opcode, message.data);
