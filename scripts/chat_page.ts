@@ -14,6 +14,8 @@
  * and style (by hash) and WebSocket connections to the same host: a second line of defence
  * should escaping ever be missed.
  *
+ * Run on its own it prints the page: `deno run scripts/chat_page.ts > chat.html`.
+ *
  * @module
  */
 
@@ -328,3 +330,16 @@ export const CHAT_PAGE_HEADERS: Readonly<Record<string, string>> = {
   // One request per connection: the server speaks just enough HTTP to serve this page and upgrade.
   Connection: "close",
 };
+
+// Run on its own, this module prints the page, to look at or serve elsewhere:
+// `deno run scripts/chat_page.ts > chat.html` (it then talks to ws://<that host>/chat).
+if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(
+      "Usage: deno run scripts/chat_page.ts > chat.html\n" +
+        "Prints the chat server's web page (served by chat_server.ts at GET / on --http-port).",
+    );
+  } else {
+    console.log(CHAT_PAGE_HTML);
+  }
+}

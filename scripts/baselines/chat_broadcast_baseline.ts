@@ -16,6 +16,13 @@
  * @module
  */
 
+if (Deno.args[0] === "--help" || Deno.args[0] === "-h") {
+  console.log(
+    "Usage: deno run --allow-net=127.0.0.1 scripts/baselines/chat_broadcast_baseline.ts [PORT]\nThe bare broadcast loop that `deno task bench` measures chat_server.ts against.",
+  );
+  Deno.exit(0);
+}
+
 import { ChunkReader } from "../../lib/chunk_reader.ts";
 import { LineDecoder } from "../../lib/line_decoder.ts";
 import { writeAll } from "../../lib/write_all.ts";

@@ -11,6 +11,13 @@
  * @module
  */
 
+if (Deno.args[0] === "--help" || Deno.args[0] === "-h") {
+  console.log(
+    "Usage: deno run --allow-net=127.0.0.1 scripts/baselines/tcp_echo_baseline.ts [PORT]\nThe bare read-loop TCP echo that `deno task bench` measures tcp_echo_server.ts against.",
+  );
+  Deno.exit(0);
+}
+
 const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(Deno.args[0] ?? 0) });
 console.log(`listening on 127.0.0.1:${listener.addr.port}`);
 

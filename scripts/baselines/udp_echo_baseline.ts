@@ -11,6 +11,13 @@
  * @module
  */
 
+if (Deno.args[0] === "--help" || Deno.args[0] === "-h") {
+  console.log(
+    "Usage: deno run --unstable-net --allow-net=127.0.0.1 scripts/baselines/udp_echo_baseline.ts [PORT]\nThe bare Deno.listenDatagram echo that `deno task bench` measures udp_echo_server.ts against.",
+  );
+  Deno.exit(0);
+}
+
 const socket = Deno.listenDatagram({
   transport: "udp",
   hostname: "127.0.0.1",

@@ -11,6 +11,13 @@
  * @module
  */
 
+if (Deno.args[0] === "--help" || Deno.args[0] === "-h") {
+  console.log(
+    "Usage: deno run --allow-net=127.0.0.1 scripts/baselines/ws_echo_baseline.ts [PORT]\nThe bare Deno.serve + Deno.upgradeWebSocket server that `deno task bench` measures ws_server.ts against.",
+  );
+  Deno.exit(0);
+}
+
 const clients = new Set<WebSocket>();
 
 const server = Deno.serve({
@@ -18,13 +25,16 @@ const server = Deno.serve({
   port: Number(Deno.args[0] ?? 0),
   onListen: ({ hostname, port }) => console.log(`listening on http://${hostname}:${port}`),
 }, (request) => {
+  // Like ws_server.ts, an upgrade at / is the echo, for tools that cannot choose a path.
   const path = new URL(request.url).pathname;
-  if (request.headers.get("upgrade") !== "websocket" || !["/echo", "/broadcast"].includes(path)) {
+  if (
+    request.headers.get("upgrade") !== "websocket" || !["/", "/echo", "/broadcast"].includes(path)
+  ) {
     return new Response("not found\n", { status: 404 });
   }
   const { socket, response } = Deno.upgradeWebSocket(request);
   socket.binaryType = "arraybuffer";
-  if (path === "/echo") {
+  if (path !== "/broadcast") {
     socket.onmessage = (event) => socket.send(event.data);
   } else {
     socket.onopen = () => clients.add(socket);
