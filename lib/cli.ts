@@ -290,3 +290,70 @@ export function parseCliOrExit<const O extends Record<string, OptionSpec>>(
   }
   return parsed;
 }
+
+/**
+ * The `--host` and `--port` flags of a server: bind `127.0.0.1` unless told
+ * otherwise, and accept port 0 (any free port). Spread into a spec's options.
+ *
+ * @param defaultPort The server's usual port.
+ * @param hostDescription The `--host` line of `--help`, for servers with a warning to give.
+ * @returns The two option specs.
+ *
+ * @example
+ * ```ts
+ * import { listenOptions, parseCli } from "./cli.ts";
+ *
+ * const spec = { name: "x.ts", summary: "X.", usage: ["deno run x.ts"], options: listenOptions(7000) };
+ * const { values } = parseCli(["--port", "0"], spec);
+ * console.assert(values.host === "127.0.0.1" && values.port === 0);
+ * ```
+ */
+export function listenOptions<const P extends number>(
+  defaultPort: P,
+  hostDescription = "Address to bind (0.0.0.0 or :: to expose it)",
+) {
+  return {
+    host: { type: "string", default: "127.0.0.1", valueName: "HOST", description: hostDescription },
+    port: {
+      type: "integer",
+      short: "p",
+      default: defaultPort,
+      min: 0,
+      max: 65535,
+      description: "Port to listen on (0 = any free port)",
+    },
+  } as const;
+}
+
+/**
+ * The `--host` and `--port` flags of a client. Spread into a spec's options.
+ *
+ * @param defaultPort The server's usual port.
+ * @param peer What the client talks to, for `--help` ("Server", "Receiver").
+ * @returns The two option specs.
+ *
+ * @example
+ * ```ts
+ * import { connectOptions } from "./cli.ts";
+ *
+ * console.assert(connectOptions(7000).port.default === 7000);
+ * ```
+ */
+export function connectOptions<const P extends number>(defaultPort: P, peer = "Server") {
+  return {
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      valueName: "HOST",
+      description: `${peer} address`,
+    },
+    port: {
+      type: "integer",
+      short: "p",
+      default: defaultPort,
+      min: 1,
+      max: 65535,
+      description: `${peer} port`,
+    },
+  } as const;
+}

@@ -41,7 +41,7 @@
  * @module
  */
 
-import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { DEFAULT_MAX_FILE_SIZE, FileReceiver, type ReceiveResult } from "../lib/file_receiver.ts";
 import { formatBytes, formatRate } from "../lib/format_bytes.ts";
@@ -136,20 +136,7 @@ const CLI = {
     "  scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Address to bind (0.0.0.0 or :: to expose it)",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7003,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
-    },
+    ...listenOptions(7003),
     dir: {
       type: "string",
       short: "d",

@@ -34,7 +34,7 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli.ts";
+import { connectOptions, parseCliOrExit } from "../lib/cli.ts";
 import { ConnectError, connectTcp } from "../lib/connect_tcp.ts";
 import { FileTransferError } from "../lib/file_transfer_protocol.ts";
 import { sendFile } from "../lib/file_sender.ts";
@@ -53,20 +53,7 @@ const CLI = {
   ],
   positionals: "FILE",
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Receiver address",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7003,
-      min: 1,
-      max: 65535,
-      description: "Receiver port",
-    },
+    ...connectOptions(7003, "Receiver"),
     name: {
       type: "string",
       short: "n",

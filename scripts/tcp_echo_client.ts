@@ -25,7 +25,7 @@
 
 import process from "node:process";
 import { ChunkReader } from "../lib/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli.ts";
+import { connectOptions, parseCliOrExit } from "../lib/cli.ts";
 import { ConnectError, connectTcp } from "../lib/connect_tcp.ts";
 import { runEchoLoad } from "../lib/echo_load.ts";
 import { formatHostPort, stripBrackets } from "../lib/net_addr.ts";
@@ -40,20 +40,7 @@ const CLI = {
     "deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/tcp_echo_client.ts --tls --ca tests/fixtures/ca.crt",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Server address",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7000,
-      min: 1,
-      max: 65535,
-      description: "Server port",
-    },
+    ...connectOptions(7000),
     message: {
       type: "string",
       short: "m",

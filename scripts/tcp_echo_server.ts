@@ -22,7 +22,7 @@
  * @module
  */
 
-import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { Logger } from "../lib/log.ts";
 import { formatAddr } from "../lib/net_addr.ts";
@@ -85,20 +85,7 @@ const CLI = {
     "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Address to bind (0.0.0.0 or :: to expose it)",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7000,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
-    },
+    ...listenOptions(7000),
     "max-connections": {
       type: "integer",
       default: 10_000,

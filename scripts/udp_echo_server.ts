@@ -20,7 +20,7 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli.ts";
+import { listenOptions, parseCliOrExit } from "../lib/cli.ts";
 import { Logger } from "../lib/log.ts";
 import { formatAddr, stripBrackets } from "../lib/net_addr.ts";
 import { serveUdp, type UdpServer, type UdpServerStats } from "../lib/serve_udp.ts";
@@ -30,20 +30,7 @@ const CLI = {
   summary: "Echo every UDP datagram back to its sender, with a per-source rate limit.",
   usage: ["deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_echo_server.ts [options]"],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Address to bind (see the warning below before using 0.0.0.0 or ::)",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7001,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
-    },
+    ...listenOptions(7001, "Address to bind (see the warning below before using 0.0.0.0 or ::)"),
     rate: {
       type: "number",
       default: 10_000,

@@ -27,7 +27,7 @@
  */
 
 import { ChunkReader } from "../lib/chunk_reader.ts";
-import { parseCliOrExit, UsageError } from "../lib/cli.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
 import { HttpError } from "../lib/http_error.ts";
 import { readRequestHead } from "../lib/http_request_head.ts";
@@ -191,20 +191,7 @@ const CLI = {
     "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Address to bind (0.0.0.0 or :: to expose it)",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 8080,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
-    },
+    ...listenOptions(8080),
     "max-message": {
       type: "integer",
       default: 1_048_576,
