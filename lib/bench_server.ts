@@ -7,6 +7,7 @@
  * @module
  */
 
+import process from "node:process";
 import { LineDecoder } from "./line_decoder.ts";
 import { type ProcessUsage, readProcessUsage } from "./process_usage.ts";
 
@@ -117,5 +118,58 @@ export async function startBenchServer(
     usage: () => readProcessUsage(child.pid),
     stop,
     [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** CPU use measured by {@linkcode measureCpu}, as shares of one core over the run. */
+export interface CpuMeasurement<T> {
+  /** What the measured function returned. */
+  result: T;
+  /** The run's wall-clock time, in seconds. */
+  seconds: number;
+  /** The server's CPU time during the run, in seconds. */
+  serverCpuSeconds: number;
+  /** The server's CPU use, as a share of one core (1 = 100%). */
+  serverCpu: number;
+  /** This process's (the load client's) CPU use, as a share of one core. */
+  clientCpu: number;
+}
+
+/**
+ * Runs `load` and measures the CPU used meanwhile by the server and by this
+ * process, which on a 2-core machine tells whether the figure measured the
+ * server or the load client.
+ *
+ * @param server The server under load.
+ * @param load Drives the load; its result is passed through.
+ * @returns The result with the CPU figures.
+ *
+ * @example
+ * ```ts ignore
+ * import { measureCpu, startBenchServer } from "./bench_server.ts";
+ * import { runEchoLoad } from "./echo_load.ts";
+ *
+ * await using server = await startBenchServer("scripts/tcp_echo_server.ts", ["--port", "0", "-q"]);
+ * const { result, serverCpu, clientCpu } = await measureCpu(server, () => runEchoLoad({ port: server.port }));
+ * ```
+ */
+export async function measureCpu<T>(
+  server: BenchServer,
+  load: () => Promise<T>,
+): Promise<CpuMeasurement<T>> {
+  const before = await server.usage();
+  const clientBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await load();
+  const seconds = (performance.now() - started) / 1000;
+  const after = await server.usage();
+  const client = process.cpuUsage(clientBefore);
+  const serverCpuSeconds = after.cpuSeconds - before.cpuSeconds;
+  return {
+    result,
+    seconds,
+    serverCpuSeconds,
+    serverCpu: serverCpuSeconds / seconds,
+    clientCpu: (client.user + client.system) / 1e6 / seconds,
   };
 }

@@ -21,8 +21,7 @@
  * @module
  */
 
-import process from "node:process";
-import { startBenchServer } from "../lib/bench_server.ts";
+import { measureCpu, startBenchServer } from "../lib/bench_server.ts";
 import { parseCliOrExit } from "../lib/cli.ts";
 import { runEchoLoad } from "../lib/echo_load.ts";
 
@@ -88,27 +87,23 @@ async function measure(
   seconds: number,
 ): Promise<Figure> {
   await using running = await startBenchServer(server.script, [...server.args]);
-  const before = await running.usage();
-  const clientBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await runEchoLoad({
-    port: running.port,
-    connections: shape.connections,
-    size: shape.size,
-    inFlight: shape.inFlight,
-    duration: seconds * 1000,
-    warmup: 500,
-  });
-  const wall = (performance.now() - started) / 1000;
-  const after = await running.usage();
-  const client = process.cpuUsage(clientBefore);
-  const serverCpu = (after.cpuSeconds - before.cpuSeconds) / wall;
+  const { result, seconds: wall, serverCpu, serverCpuSeconds, clientCpu } = await measureCpu(
+    running,
+    () =>
+      runEchoLoad({
+        port: running.port,
+        connections: shape.connections,
+        size: shape.size,
+        inFlight: shape.inFlight,
+        duration: seconds * 1000,
+        warmup: 500,
+      }),
+  );
   return {
     value: shape.unit === "MB/s" ? result.megabytesPerSecond : result.messagesPerSecond,
     serverCpu,
-    clientCpu: (client.user + client.system) / 1e6 / wall,
-    cpuPerMessageUs: (after.cpuSeconds - before.cpuSeconds) * 1e6 /
-      (result.messagesPerSecond * wall),
+    clientCpu,
+    cpuPerMessageUs: serverCpuSeconds * 1e6 / (result.messagesPerSecond * wall),
     p99: result.latency.p99,
   };
 }

@@ -20,8 +20,7 @@
  * @module
  */
 
-import process from "node:process";
-import { startBenchServer } from "../lib/bench_server.ts";
+import { measureCpu, startBenchServer } from "../lib/bench_server.ts";
 import { parseCliOrExit } from "../lib/cli.ts";
 import { runWebSocketLoad } from "../lib/websocket_load.ts";
 
@@ -79,27 +78,17 @@ async function measure(
   seconds: number,
 ): Promise<Figure> {
   await using running = await startBenchServer(server.script, [...server.args]);
-  const before = await running.usage();
-  const clientBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await runWebSocketLoad({
-    port: running.port,
-    mode: shape.mode,
-    connections: shape.connections,
-    inFlight: shape.inFlight,
-    size: 64,
-    duration: seconds * 1000,
-    warmup: 500,
-  });
-  const wall = (performance.now() - started) / 1000;
-  const after = await running.usage();
-  const client = process.cpuUsage(clientBefore);
-  return {
-    value: result.messagesPerSecond,
-    serverCpu: (after.cpuSeconds - before.cpuSeconds) / wall,
-    clientCpu: (client.user + client.system) / 1e6 / wall,
-    p99: result.latency.p99,
-  };
+  const { result, serverCpu, clientCpu } = await measureCpu(running, () =>
+    runWebSocketLoad({
+      port: running.port,
+      mode: shape.mode,
+      connections: shape.connections,
+      inFlight: shape.inFlight,
+      size: 64,
+      duration: seconds * 1000,
+      warmup: 500,
+    }));
+  return { value: result.messagesPerSecond, serverCpu, clientCpu, p99: result.latency.p99 };
 }
 
 /** Runs every figure and prints a table. */
