@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { ChunkReader } from "../lib/chunk_reader.ts";
-import { LineDecoder } from "../lib/line_decoder.ts";
 import { Logger } from "../lib/log.ts";
 import { closeQuietly } from "../lib/serve_tcp.ts";
 import { writeAll } from "../lib/write_all.ts";
@@ -9,94 +7,12 @@ import {
   type ChatServerOptions,
   startChatServer,
 } from "../scripts/chat_server.ts";
+import { ChatLineClient } from "./helpers/chat_line_client.ts";
 import { requireTool } from "./helpers/external_tool.ts";
+import { startPacedTalker } from "./helpers/paced_talker.ts";
 import { runScript, startScript } from "./helpers/script_process.ts";
 
 const encoder = new TextEncoder();
-const TIMEOUT_MS = 10_000;
-
-/** A raw TCP chat client for tests: send lines, await received lines one by one. */
-class TestClient implements AsyncDisposable {
-  readonly conn: Deno.Conn;
-  #lines: string[] = [];
-  #wake: (() => void) | null = null;
-  #eof = false;
-  readonly done: Promise<void>;
-
-  private constructor(conn: Deno.Conn) {
-    this.conn = conn;
-    this.done = this.#pump().catch(() => {}).finally(() => {
-      this.#eof = true;
-      this.#wake?.();
-    });
-  }
-
-  static async connect(port: number, nick?: string): Promise<TestClient> {
-    const client = new TestClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-    if (nick !== undefined) {
-      await client.send(nick);
-      await client.waitFor(new RegExp(`^\\*\\*\\* You are ${nick}\\.`));
-      await client.waitFor(new RegExp(`\\*\\*\\* ${nick} joined #`));
-    }
-    return client;
-  }
-
-  async #pump(): Promise<void> {
-    const reader = new ChunkReader(this.conn);
-    const decoder = new LineDecoder();
-    for (let chunk; (chunk = await reader.read()) !== null;) {
-      decoder.push(chunk);
-      for (let line; (line = decoder.next()) !== null;) this.#lines.push(line);
-      this.#wake?.();
-    }
-  }
-
-  send(text: string): Promise<void> {
-    return writeAll(this.conn, encoder.encode(text + "\n"));
-  }
-
-  sendRaw(bytes: Uint8Array): Promise<void> {
-    return writeAll(this.conn, bytes);
-  }
-
-  /** The next line, or null at EOF. */
-  async next(timeoutMs = TIMEOUT_MS): Promise<string | null> {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    while (this.#lines.length === 0) {
-      if (this.#eof) return null;
-      if (deadline.aborted) throw new Error(`no line within ${timeoutMs} ms`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      this.#wake = resolve;
-      const timer = setTimeout(resolve, Math.min(timeoutMs, 250));
-      await promise;
-      clearTimeout(timer);
-      this.#wake = null;
-    }
-    return this.#lines.shift()!;
-  }
-
-  /** Reads lines until one matches; returns it. Lines read on the way are passed to `skipped`. */
-  async waitFor(pattern: RegExp, skipped?: (line: string) => void): Promise<string> {
-    for (;;) {
-      const line = await this.next();
-      if (line === null) throw new Error(`EOF before a line matching ${pattern}`);
-      if (pattern.test(line)) return line;
-      skipped?.(line);
-    }
-  }
-
-  /** Reads everything until the server closes the connection. */
-  async rest(): Promise<string[]> {
-    const lines: string[] = [];
-    for (let line; (line = await this.next()) !== null;) lines.push(line);
-    return lines;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    closeQuietly(this.conn);
-    await this.done;
-  }
-}
 
 /** Starts an in-process server on a free port, logging into `logs`. */
 function startServer(options: ChatServerOptions = {}, logs: string[] = []): ChatServer {
@@ -121,7 +37,7 @@ async function withServer(
 }
 
 /** Asks for /who and returns the chat lines (with a time stamp) that arrived before the reply. */
-async function drainUntilWho(client: TestClient): Promise<string[]> {
+async function drainUntilWho(client: ChatLineClient): Promise<string[]> {
   await client.send("/who");
   const seen: string[] = [];
   await client.waitFor(/^\*\*\* \d+ in #/, (line) => seen.push(line));
@@ -131,12 +47,12 @@ async function drainUntilWho(client: TestClient): Promise<string[]> {
 for (const count of [2, 20, 200]) {
   Deno.test(`chat server delivers every message to every other member exactly once, in order (${count} clients)`, async () => {
     await withServer({}, async (server) => {
-      const clients: TestClient[] = [];
+      const clients: ChatLineClient[] = [];
       try {
         for (let i = 0; i < count; i += 25) {
           const batch = Array.from(
             { length: Math.min(25, count - i) },
-            (_, k) => TestClient.connect(server.addr.port, `c${i + k}`),
+            (_, k) => ChatLineClient.connect(server.addr.port, `c${i + k}`),
           );
           clients.push(...await Promise.all(batch));
         }
@@ -170,9 +86,9 @@ for (const count of [2, 20, 200]) {
 
 Deno.test("chat server keeps rooms apart and /msg private", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    await using bob = await TestClient.connect(server.addr.port, "bob");
-    await using carol = await TestClient.connect(server.addr.port, "carol");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    await using bob = await ChatLineClient.connect(server.addr.port, "bob");
+    await using carol = await ChatLineClient.connect(server.addr.port, "carol");
     await carol.send("/join side");
     await carol.waitFor(/\*\*\* carol joined #side/);
     await alice.send("lobby only");
@@ -197,8 +113,8 @@ Deno.test("chat server drops a client that never reads while the others keep up,
   // keeps up, as opposed to the stuck one (this process runs both the server
   // and the listener, so an unpaced talker would outrun the listener too).
   await withServer({ floodBurst: 100_000, floodRate: 100_000 }, async (server, logs) => {
-    await using talker = await TestClient.connect(server.addr.port, "talker");
-    await using listener = await TestClient.connect(server.addr.port, "listener");
+    await using talker = await ChatLineClient.connect(server.addr.port, "talker");
+    await using listener = await ChatLineClient.connect(server.addr.port, "listener");
     // The stuck client registers, then never reads a byte again.
     const stuck = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
     try {
@@ -207,18 +123,12 @@ Deno.test("chat server drops a client that never reads while the others keep up,
       const LINES = 3000;
       const WINDOW = 32;
       const body = "x".repeat(4000);
-      let received = 0;
-      let wakeTalker = () => {};
-      const sending = (async () => {
-        for (let i = 0; i < LINES; i++) {
-          while (i - received >= WINDOW) {
-            const { promise, resolve } = Promise.withResolvers<void>();
-            wakeTalker = resolve;
-            await promise;
-          }
-          await talker.send(`${i} ${body}`);
-        }
-      })();
+      const pacer = startPacedTalker(
+        (text) => talker.send(text),
+        LINES,
+        WINDOW,
+        (i) => `${i} ${body}`,
+      );
       let maxGap = 0;
       let last = performance.now();
       const notices: string[] = [];
@@ -235,13 +145,12 @@ Deno.test("chat server drops a client that never reads while the others keep up,
       for (let i = 0; i < LINES; i++) {
         const line = await listener.waitFor(/<talker> /, onNotice);
         assert.ok(line.includes(`<talker> ${i} x`), `message ${i} in order`);
-        received = i + 1;
-        wakeTalker();
+        pacer.received(i + 1);
         const now = performance.now();
         maxGap = Math.max(maxGap, now - last);
         last = now;
       }
-      await sending;
+      await pacer.done;
       clearInterval(sampler);
       // 12 MB were sent: more than the kernel buffers (about 4 MB here) plus the 1 MiB queue.
       assert.match(notices.join("\n"), /\*\*\* stuck left #lobby \(too slow\)/);
@@ -278,8 +187,8 @@ Deno.test("chat server drops a client that never reads while the others keep up,
 
 Deno.test("chat server refuses a flood with a notice, then disconnects the flooder", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    await using flooder = await TestClient.connect(server.addr.port, "flooder");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    await using flooder = await ChatLineClient.connect(server.addr.port, "flooder");
     const lines = Array.from({ length: 100 }, (_, i) => `flood ${i}\n`).join("");
     await flooder.sendRaw(encoder.encode(lines));
     const rest = await flooder.rest();
@@ -297,8 +206,8 @@ Deno.test("chat server refuses a flood with a notice, then disconnects the flood
 
 Deno.test("chat server answers an oversized line with an error and disconnects an endless one", async () => {
   await withServer({ maxLineBytes: 4096, maxLineSkip: 65_536 }, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    await using bob = await TestClient.connect(server.addr.port, "bob");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    await using bob = await ChatLineClient.connect(server.addr.port, "bob");
     await bob.send("y".repeat(5000));
     assert.match(
       await bob.waitFor(/error/),
@@ -321,8 +230,8 @@ Deno.test("chat server answers an oversized line with an error and disconnects a
 
 Deno.test("chat server strips escape sequences and bidi overrides and replaces invalid UTF-8", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    await using bob = await TestClient.connect(server.addr.port, "bob");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    await using bob = await ChatLineClient.connect(server.addr.port, "bob");
     const evil = new Uint8Array([
       ...encoder.encode("\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07caf\u00e9 "),
       0xff,
@@ -337,8 +246,8 @@ Deno.test("chat server strips escape sequences and bidi overrides and replaces i
 
 Deno.test("chat server rejects a nick that is taken, in any case, until it is free", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "Alice");
-    await using other = await TestClient.connect(server.addr.port);
+    await using alice = await ChatLineClient.connect(server.addr.port, "Alice");
+    await using other = await ChatLineClient.connect(server.addr.port);
     await other.send("alice");
     assert.equal(await other.waitFor(/error/), '*** error: cannot use nick "alice": it is taken');
     await other.send("/nick ALICE");
@@ -352,8 +261,8 @@ Deno.test("chat server rejects a nick that is taken, in any case, until it is fr
 
 Deno.test("chat server drops a partial line when its client vanishes mid-line", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    const bob = await TestClient.connect(server.addr.port, "bob");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    const bob = await ChatLineClient.connect(server.addr.port, "bob");
     await bob.sendRaw(encoder.encode("complete\nhalf a li"));
     await alice.waitFor(/<bob> complete$/);
     await bob[Symbol.asyncDispose]();
@@ -369,8 +278,8 @@ Deno.test("chat server drops a partial line when its client vanishes mid-line", 
 
 Deno.test("chat server answers an HTTP request or a TLS hello with one error line and closes", async () => {
   await withServer({}, async (server) => {
-    await using http = await TestClient.connect(server.addr.port);
-    await http.send("GET / HTTP/1.1\r\nHost: localhost\r\n");
+    await using http = await ChatLineClient.connect(server.addr.port);
+    await http.sendRaw(encoder.encode("GET / HTTP/1.1\r\nHost: localhost\r\n\n"));
     const httpLines = (await http.rest()).filter((line) =>
       !line.startsWith("*** Welcome") && !line.startsWith("*** A nick")
     );
@@ -378,7 +287,7 @@ Deno.test("chat server answers an HTTP request or a TLS hello with one error lin
       "*** error: this is a line-based chat server, not HTTP: connect with nc or telnet",
     ]);
 
-    await using tls = await TestClient.connect(server.addr.port);
+    await using tls = await ChatLineClient.connect(server.addr.port);
     // The start of a TLS 1.2 ClientHello record.
     await tls.sendRaw(
       new Uint8Array([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03]),
@@ -393,9 +302,9 @@ Deno.test("chat server answers an HTTP request or a TLS hello with one error lin
 
 Deno.test("chat server refuses clients over --max-clients with one line", async () => {
   await withServer({ maxClients: 2 }, async (server) => {
-    await using a = await TestClient.connect(server.addr.port, "a");
-    await using b = await TestClient.connect(server.addr.port, "b");
-    await using c = await TestClient.connect(server.addr.port);
+    await using a = await ChatLineClient.connect(server.addr.port, "a");
+    await using b = await ChatLineClient.connect(server.addr.port, "b");
+    await using c = await ChatLineClient.connect(server.addr.port);
     assert.deepEqual(await c.rest(), ["*** error: the chat is full, try again later"]);
     await a.send("still fine");
     assert.match(await b.waitFor(/<a>/), /still fine$/);
@@ -404,15 +313,15 @@ Deno.test("chat server refuses clients over --max-clients with one line", async 
 
 Deno.test("chat server disconnects a client that never picks a nick", async () => {
   await withServer({ registrationTimeout: 100 }, async (server) => {
-    await using silent = await TestClient.connect(server.addr.port);
+    await using silent = await ChatLineClient.connect(server.addr.port);
     assert.equal((await silent.rest()).at(-1), "*** disconnected: no nick chosen within 0.1 s");
   });
 });
 
 Deno.test("chat server disconnects a registered client that stays silent past the idle timeout", async () => {
   await withServer({ idleTimeout: 150 }, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
-    await using bob = await TestClient.connect(server.addr.port, "bob");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
+    await using bob = await ChatLineClient.connect(server.addr.port, "bob");
     // bob keeps talking, alice does not: only alice is timed out.
     const chatting = setInterval(() => bob.send("still here").catch(() => {}), 50);
     try {
@@ -439,7 +348,7 @@ Deno.test("chat_server.ts with nc: real clients chat, then Ctrl+C tells everyone
   await using server = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"], {
     denoFlags: ["--allow-net=127.0.0.1"],
   });
-  await using alice = await TestClient.connect(server.port, "alice");
+  await using alice = await ChatLineClient.connect(server.port, "alice");
   // nc -N sends its stdin, half-closes at EOF, and prints what the server sends until it closes.
   const nc = new Deno.Command("nc", {
     args: ["-N", "127.0.0.1", String(server.port)],
@@ -474,7 +383,7 @@ Deno.test("chat_server.ts prints --help and exits 0; a bad flag exits 2", async 
 
 Deno.test("chat_client.ts relays a scripted conversation and exits 0 when the server closes", async () => {
   await withServer({}, async (server) => {
-    await using alice = await TestClient.connect(server.addr.port, "alice");
+    await using alice = await ChatLineClient.connect(server.addr.port, "alice");
     const run = runScript(
       "chat_client.ts",
       ["--port", String(server.addr.port), "--nick", "bob"],

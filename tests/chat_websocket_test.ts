@@ -12,37 +12,37 @@ import {
   startChatServer,
 } from "../scripts/chat_server.ts";
 import { ChatLineClient } from "./helpers/chat_line_client.ts";
+import { startPacedTalker } from "./helpers/paced_talker.ts";
+import { DEFAULT_WAIT_MS, LineInbox } from "./helpers/line_inbox.ts";
 import { runScript, startScript } from "./helpers/script_process.ts";
 
 const encoder = new TextEncoder();
-const TIMEOUT_MS = 10_000;
 
 /** A chat member on the runtime's own WebSocket client, as the page is one. */
 class WsChatClient implements AsyncDisposable {
   readonly ws: WebSocket;
-  /** Every message received so far. */
-  readonly messages: string[] = [];
   /** Resolves with the close event's code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  #next = 0;
-  #wake: (() => void) | undefined;
-  #isClosed = false;
+  readonly #inbox = new LineInbox("closed");
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.onmessage = (event) => {
-      this.messages.push(
+      this.#inbox.push(
         typeof event.data === "string" ? event.data : `(binary ${event.data.byteLength})`,
       );
-      this.#wake?.();
     };
     this.closed = new Promise((resolve) => {
       ws.onclose = (event) => {
-        this.#isClosed = true;
-        this.#wake?.();
+        this.#inbox.end();
         resolve({ code: event.code, reason: event.reason });
       };
     });
+  }
+
+  /** Every message received so far. */
+  get messages(): readonly string[] {
+    return this.#inbox.lines;
   }
 
   /** Opens `ws://127.0.0.1:PORT/chat`; with `nick`, registers and waits until it joined. */
@@ -64,39 +64,18 @@ class WsChatClient implements AsyncDisposable {
   }
 
   /** The next message (after those already returned) that matches `pattern`. */
-  async waitFor(pattern: RegExp, timeoutMs = TIMEOUT_MS): Promise<string> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.#wake?.();
-    }, timeoutMs);
-    try {
-      for (;;) {
-        while (this.#next < this.messages.length) {
-          const message = this.messages[this.#next++]!;
-          if (pattern.test(message)) return message;
-        }
-        if (this.#isClosed || timedOut) {
-          throw new Error(
-            `${this.#isClosed ? "closed" : `${timeoutMs} ms`} before a message matching ` +
-              `${pattern}; got:\n${this.messages.join("\n")}`,
-          );
-        }
-        const { promise, resolve } = Promise.withResolvers<void>();
-        this.#wake = resolve;
-        await promise;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+  waitFor(
+    pattern: RegExp,
+    skipped?: (line: string) => void,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<string> {
+    return this.#inbox.waitFor(pattern, skipped, timeoutMs);
   }
 
   /** The messages not yet returned, once the connection has closed. */
   async rest(): Promise<string[]> {
     await this.closed;
-    const rest = this.messages.slice(this.#next);
-    this.#next = this.messages.length;
-    return rest;
+    return this.#inbox.takeRest();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -338,18 +317,12 @@ Deno.test("a WebSocket member that never reads is dropped at the TCP member's ha
       const LINES = 3000;
       const WINDOW = 32;
       const body = "x".repeat(4000);
-      let received = 0;
-      let wakeTalker = () => {};
-      const sending = (async () => {
-        for (let i = 0; i < LINES; i++) {
-          while (i - received >= WINDOW) {
-            const { promise, resolve } = Promise.withResolvers<void>();
-            wakeTalker = resolve;
-            await promise;
-          }
-          await talker.send(`${i} ${body}`);
-        }
-      })();
+      const pacer = startPacedTalker(
+        (text) => talker.send(text),
+        LINES,
+        WINDOW,
+        (i) => `${i} ${body}`,
+      );
       // Sampling (not synchronisation): the most the server ever held for its clients.
       let maxQueued = 0;
       const sampler = setInterval(() => maxQueued = Math.max(maxQueued, server.queuedBytes), 5);
@@ -359,13 +332,12 @@ Deno.test("a WebSocket member that never reads is dropped at the TCP member's ha
         for (let i = 0; i < LINES; i++) {
           const line = await listener.waitFor(/<talker> /);
           assert.ok(line.includes(`<talker> ${i} x`), `message ${i} in order`);
-          received = i + 1;
-          wakeTalker();
+          pacer.received(i + 1);
           const now = performance.now();
           maxGap = Math.max(maxGap, now - last);
           last = now;
         }
-        await sending;
+        await pacer.done;
       } finally {
         clearInterval(sampler);
       }

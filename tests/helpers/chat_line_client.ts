@@ -8,25 +8,22 @@ import { ChunkReader } from "../../lib/chunk_reader.ts";
 import { encodeLine, LineDecoder } from "../../lib/line_decoder.ts";
 import { closeQuietly } from "../../lib/serve_tcp.ts";
 import { writeAll } from "../../lib/write_all.ts";
-
-const DEFAULT_TIMEOUT_MS = 10_000;
+import { DEFAULT_WAIT_MS, LineInbox } from "./line_inbox.ts";
 
 /** A line-based TCP chat client whose received lines can be awaited one pattern at a time. */
 export class ChatLineClient implements AsyncDisposable {
   readonly conn: Deno.Conn;
-  /** Every line received so far. */
-  readonly lines: string[] = [];
-  #next = 0;
-  #wake: (() => void) | undefined;
-  #eof = false;
+  readonly #inbox = new LineInbox("EOF");
   readonly #done: Promise<void>;
 
   private constructor(conn: Deno.Conn) {
     this.conn = conn;
-    this.#done = this.#pump().catch(() => {}).finally(() => {
-      this.#eof = true;
-      this.#wake?.();
-    });
+    this.#done = this.#pump().catch(() => {}).finally(() => this.#inbox.end());
+  }
+
+  /** Every line received so far. */
+  get lines(): readonly string[] {
+    return this.#inbox.lines;
   }
 
   /** Connects to 127.0.0.1:`port`; with `nick`, registers and waits until it joined its room. */
@@ -44,8 +41,7 @@ export class ChatLineClient implements AsyncDisposable {
     const decoder = new LineDecoder({ maxLineLength: 1 << 20 });
     for (let chunk; (chunk = await reader.read()) !== null;) {
       decoder.push(chunk);
-      for (let line; (line = decoder.next()) !== null;) this.lines.push(line);
-      this.#wake?.();
+      for (let line; (line = decoder.next()) !== null;) this.#inbox.push(line);
     }
   }
 
@@ -59,35 +55,26 @@ export class ChatLineClient implements AsyncDisposable {
    *
    * @throws {Error} At EOF or after `timeoutMs`, with the lines seen.
    */
-  async waitFor(pattern: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.#wake?.();
-    }, timeoutMs);
-    try {
-      for (;;) {
-        while (this.#next < this.lines.length) {
-          const line = this.lines[this.#next++]!;
-          if (pattern.test(line)) return line;
-        }
-        if (this.#eof || timedOut) {
-          throw new Error(
-            `${this.#eof ? "EOF" : `${timeoutMs} ms`} before a line matching ${pattern}; got:\n` +
-              this.lines.join("\n"),
-          );
-        }
-        const { promise, resolve } = Promise.withResolvers<void>();
-        this.#wake = resolve;
-        await promise;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+  waitFor(
+    pattern: RegExp,
+    skipped?: (line: string) => void,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<string> {
+    return this.#inbox.waitFor(pattern, skipped, timeoutMs);
+  }
+
+  /** The next line not yet returned, or `null` once the server has closed. */
+  next(timeoutMs = DEFAULT_WAIT_MS): Promise<string | null> {
+    return this.#inbox.next(timeoutMs);
+  }
+
+  /** Sends bytes as they are (no newline added): partial lines, invalid UTF-8. */
+  sendRaw(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.conn, bytes);
   }
 
   /** Waits until the server closes the connection; returns the lines not yet returned. */
-  async rest(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
+  async rest(timeoutMs = DEFAULT_WAIT_MS): Promise<string[]> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs);
@@ -97,9 +84,7 @@ export class ChatLineClient implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
-    const rest = this.lines.slice(this.#next);
-    this.#next = this.lines.length;
-    return rest;
+    return this.#inbox.takeRest();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
