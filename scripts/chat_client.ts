@@ -27,15 +27,15 @@
  * @module
  */
 
-import { ChunkReader } from "../lib/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli.ts";
-import { ConnectError, connectTcp } from "../lib/connect_tcp.ts";
-import { FrameTooLargeError } from "../lib/frame_errors.ts";
-import { LineDecoder } from "../lib/line_decoder.ts";
-import { isDisconnectError } from "../lib/net_errors.ts";
-import { sanitizeText } from "../lib/sanitize_text.ts";
-import { closeQuietly } from "../lib/serve_tcp.ts";
-import { writeAll } from "../lib/write_all.ts";
+import { ChunkReader } from "../lib/io/chunk_reader.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
+import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
+import { LineDecoder } from "../lib/framing/line_decoder.ts";
+import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { sanitizeText } from "../lib/chat/sanitize_text.ts";
+import { closeQuietly } from "../lib/tcp/serve_tcp.ts";
+import { writeAll } from "../lib/io/write_all.ts";
 
 /** Lines from the server longer than this are cut off (the server sends far shorter ones). */
 const MAX_SERVER_LINE = 65_536;

@@ -4,7 +4,7 @@
  * A multi-user chat room over plain TCP lines, usable from `nc` or `telnet`,
  * and from a web page on a second port: nicknames, rooms, commands, history,
  * and limits that keep one hostile or stuck client from hurting anyone else.
- * The rooms, nicks and commands live in `lib/chat_hub.ts`; this script
+ * The rooms, nicks and commands live in `lib/chat/chat_hub.ts`; this script
  * connects TCP clients and WebSocket clients to the same hub, so a browser
  * user and an `nc` user talk in the same room with the same commands.
  *
@@ -43,33 +43,33 @@ import {
   type ChatHubOptions,
   type ChatMember,
   type ChatSession,
-} from "../lib/chat_hub.ts";
-import type { ChatLine } from "../lib/chat_line.ts";
-import { ChunkReader } from "../lib/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli.ts";
-import { FrameTooLargeError } from "../lib/frame_errors.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { readRequestHead } from "../lib/http_request_head.ts";
-import { encodeHttpErrorResponse, encodeHttpResponse } from "../lib/http_response.ts";
-import { encodeLine, LineDecoder } from "../lib/line_decoder.ts";
-import { Logger } from "../lib/log.ts";
-import { formatAddr } from "../lib/net_addr.ts";
-import { isDisconnectError } from "../lib/net_errors.ts";
-import { OutboundQueue, type OutboundQueueFailure } from "../lib/outbound_queue.ts";
-import { onShutdownSignal } from "../lib/shutdown_signals.ts";
+} from "../lib/chat/chat_hub.ts";
+import type { ChatLine } from "../lib/chat/chat_line.ts";
+import { ChunkReader } from "../lib/io/chunk_reader.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import { readRequestHead } from "../lib/http/http_request_head.ts";
+import { encodeHttpErrorResponse, encodeHttpResponse } from "../lib/http/http_response.ts";
+import { encodeLine, LineDecoder } from "../lib/framing/line_decoder.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { formatAddr } from "../lib/net/net_addr.ts";
+import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { OutboundQueue, type OutboundQueueFailure } from "../lib/io/outbound_queue.ts";
+import { onShutdownSignal } from "../lib/net/shutdown_signals.ts";
 import {
   closeQuietly,
   type ConnectionContext,
   serveTcp,
   type TcpServer,
-} from "../lib/serve_tcp.ts";
-import { CLOSE_CODE, truncateCloseReason } from "../lib/websocket_close.ts";
-import type { WebSocketConnection } from "../lib/websocket_connection.ts";
-import { encodeFrame, OPCODE } from "../lib/websocket_frame.ts";
-import { createOriginPolicy, isWebSocketUpgrade } from "../lib/websocket_handshake.ts";
-import { upgradeWebSocket } from "../lib/websocket_upgrade.ts";
-import { writeAll } from "../lib/write_all.ts";
-import { CHAT_PAGE_HEADERS, CHAT_PAGE_HTML, CHAT_WEBSOCKET_PATH } from "./chat_page.ts";
+} from "../lib/tcp/serve_tcp.ts";
+import { CLOSE_CODE, truncateCloseReason } from "../lib/websocket/websocket_close.ts";
+import type { WebSocketConnection } from "../lib/websocket/websocket_connection.ts";
+import { encodeFrame, OPCODE } from "../lib/websocket/websocket_frame.ts";
+import { createOriginPolicy, isWebSocketUpgrade } from "../lib/websocket/websocket_handshake.ts";
+import { upgradeWebSocket } from "../lib/websocket/websocket_upgrade.ts";
+import { writeAll } from "../lib/io/write_all.ts";
+import { CHAT_PAGE_HEADERS, CHAT_PAGE_HTML, CHAT_WEBSOCKET_PATH } from "../lib/chat/chat_page.ts";
 
 /** How long a closing client gets to receive its last lines (a goodbye, a notice), in ms. */
 const CLOSE_GRACE_MS = 1_000;

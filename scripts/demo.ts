@@ -13,7 +13,7 @@
  * @module
  */
 
-import { LineDecoder } from "../lib/line_decoder.ts";
+import { LineDecoder } from "../lib/framing/line_decoder.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

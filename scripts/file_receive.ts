@@ -41,13 +41,17 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
-import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
-import { DEFAULT_MAX_FILE_SIZE, FileReceiver, type ReceiveResult } from "../lib/file_receiver.ts";
-import { formatBytes, formatRate } from "../lib/format_bytes.ts";
-import { Logger } from "../lib/log.ts";
-import { formatAddr } from "../lib/net_addr.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/serve_tcp.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
+import {
+  DEFAULT_MAX_FILE_SIZE,
+  FileReceiver,
+  type ReceiveResult,
+} from "../lib/file_transfer/file_receiver.ts";
+import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { formatAddr } from "../lib/net/net_addr.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 
 /** Totals printed at shutdown. */
 export interface ReceiveStats {

@@ -34,14 +34,14 @@
  * @module
  */
 
-import { connectOptions, parseCliOrExit } from "../lib/cli.ts";
-import { ConnectError, connectTcp } from "../lib/connect_tcp.ts";
-import { FileTransferError } from "../lib/file_transfer_protocol.ts";
-import { sendFile } from "../lib/file_sender.ts";
-import { formatBytes, formatRate } from "../lib/format_bytes.ts";
-import { isDisconnectError } from "../lib/net_errors.ts";
-import { stripBrackets } from "../lib/net_addr.ts";
-import { ProgressBar } from "../lib/progress_bar.ts";
+import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
+import { FileTransferError } from "../lib/file_transfer/file_transfer_protocol.ts";
+import { sendFile } from "../lib/file_transfer/file_sender.ts";
+import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
+import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { stripBrackets } from "../lib/net/net_addr.ts";
+import { ProgressBar } from "../lib/cli/progress_bar.ts";
 
 const CLI = {
   name: "file_send.ts",

@@ -24,13 +24,13 @@
  */
 
 import process from "node:process";
-import { ChunkReader } from "../lib/chunk_reader.ts";
-import { connectOptions, parseCliOrExit } from "../lib/cli.ts";
-import { ConnectError, connectTcp } from "../lib/connect_tcp.ts";
-import { runEchoLoad } from "../lib/echo_load.ts";
-import { formatHostPort, stripBrackets } from "../lib/net_addr.ts";
-import { isDisconnectError } from "../lib/net_errors.ts";
-import { writeAll } from "../lib/write_all.ts";
+import { ChunkReader } from "../lib/io/chunk_reader.ts";
+import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
+import { runEchoLoad } from "../lib/load/echo_load.ts";
+import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { writeAll } from "../lib/io/write_all.ts";
 
 const CLI = {
   name: "tcp_echo_client.ts",

@@ -22,14 +22,14 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
-import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
-import { Logger } from "../lib/log.ts";
-import { formatAddr } from "../lib/net_addr.ts";
-import { isDisconnectError } from "../lib/net_errors.ts";
-import { ReadBuffer } from "../lib/read_buffer.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/serve_tcp.ts";
-import { writeAll } from "../lib/write_all.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { formatAddr } from "../lib/net/net_addr.ts";
+import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { ReadBuffer } from "../lib/io/read_buffer.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import { writeAll } from "../lib/io/write_all.ts";
 
 /** Byte and connection counts, printed at shutdown. */
 export interface EchoStats {

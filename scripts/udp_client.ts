@@ -36,24 +36,24 @@
  */
 
 import process from "node:process";
-import { parseCliOrExit } from "../lib/cli.ts";
-import { runDatagramLoad } from "../lib/datagram_load.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { runDatagramLoad } from "../lib/load/datagram_load.ts";
 import {
   type DatagramReply,
   DatagramRequester,
   DatagramTimeoutError,
-} from "../lib/datagram_requester.ts";
+} from "../lib/udp/datagram_requester.ts";
 import {
   decodeEchoProbe,
   ECHO_PROBE_HEADER_SIZE,
   encodeEchoProbe,
   MAX_UDP_PAYLOAD,
-} from "../lib/echo_probe.ts";
-import { FrameTooLargeError } from "../lib/frame_errors.ts";
-import { LatencyRecorder } from "../lib/latency_stats.ts";
-import { LineDecoderStream } from "../lib/line_decoder.ts";
-import { formatAddr, formatHostPort, stripBrackets } from "../lib/net_addr.ts";
-import { writeAll } from "../lib/write_all.ts";
+} from "../lib/udp/echo_probe.ts";
+import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
+import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
+import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { writeAll } from "../lib/io/write_all.ts";
 
 const CLI = {
   name: "udp_client.ts",

@@ -20,10 +20,10 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit } from "../lib/cli.ts";
-import { Logger } from "../lib/log.ts";
-import { formatAddr, stripBrackets } from "../lib/net_addr.ts";
-import { serveUdp, type UdpServer, type UdpServerStats } from "../lib/serve_udp.ts";
+import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { formatAddr, stripBrackets } from "../lib/net/net_addr.ts";
+import { serveUdp, type UdpServer, type UdpServerStats } from "../lib/udp/serve_udp.ts";
 
 const CLI = {
   name: "udp_echo_server.ts",

@@ -21,9 +21,9 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli.ts";
-import { LatencyRecorder } from "../lib/latency_stats.ts";
-import { LineDecoder } from "../lib/line_decoder.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { LineDecoder } from "../lib/framing/line_decoder.ts";
 
 const CLI = {
   name: "ws_client.ts",

@@ -26,21 +26,21 @@
  * @module
  */
 
-import { ChunkReader } from "../lib/chunk_reader.ts";
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli.ts";
-import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/tls_files.ts";
-import { HttpError } from "../lib/http_error.ts";
-import { readRequestHead } from "../lib/http_request_head.ts";
-import { encodeHttpErrorResponse, encodeHttpResponse } from "../lib/http_response.ts";
-import { Logger } from "../lib/log.ts";
-import { formatAddr } from "../lib/net_addr.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/serve_tcp.ts";
-import { CLOSE_CODE } from "../lib/websocket_close.ts";
-import type { WebSocketConnection } from "../lib/websocket_connection.ts";
-import { encodeFrame, OPCODE } from "../lib/websocket_frame.ts";
-import { createOriginPolicy, isWebSocketUpgrade } from "../lib/websocket_handshake.ts";
-import { upgradeWebSocket } from "../lib/websocket_upgrade.ts";
-import { writeAll } from "../lib/write_all.ts";
+import { ChunkReader } from "../lib/io/chunk_reader.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
+import { HttpError } from "../lib/http/http_error.ts";
+import { readRequestHead } from "../lib/http/http_request_head.ts";
+import { encodeHttpErrorResponse, encodeHttpResponse } from "../lib/http/http_response.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { formatAddr } from "../lib/net/net_addr.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import { CLOSE_CODE } from "../lib/websocket/websocket_close.ts";
+import type { WebSocketConnection } from "../lib/websocket/websocket_connection.ts";
+import { encodeFrame, OPCODE } from "../lib/websocket/websocket_frame.ts";
+import { createOriginPolicy, isWebSocketUpgrade } from "../lib/websocket/websocket_handshake.ts";
+import { upgradeWebSocket } from "../lib/websocket/websocket_upgrade.ts";
+import { writeAll } from "../lib/io/write_all.ts";
 
 /** Options for {@linkcode startWsServer}. */
 export interface WsServerOptions {

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { ChunkReader } from "../../lib/chunk_reader.ts";
-import { encodeLine, LineDecoder } from "../../lib/line_decoder.ts";
-import { closeQuietly } from "../../lib/serve_tcp.ts";
-import { writeAll } from "../../lib/write_all.ts";
+import { ChunkReader } from "../../lib/io/chunk_reader.ts";
+import { encodeLine, LineDecoder } from "../../lib/framing/line_decoder.ts";
+import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { writeAll } from "../../lib/io/write_all.ts";
 import { DEFAULT_WAIT_MS, LineInbox } from "./line_inbox.ts";
 
 /** A line-based TCP chat client whose received lines can be awaited one pattern at a time. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { LineDecoder } from "../../lib/line_decoder.ts";
+import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 
 /** A running script. */
 export interface ScriptProcess extends AsyncDisposable {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeEchoProbe } from "../../lib/echo_probe.ts";
+import { decodeEchoProbe } from "../../lib/udp/echo_probe.ts";
 
 /** The project root, so spawned scripts pick up deno.json. */
 export const ROOT = new URL("../../", import.meta.url).pathname;

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { ChunkReader } from "../../lib/chunk_reader.ts";
-import { WebSocketDecoder, type WebSocketEvent } from "../../lib/websocket_decoder.ts";
-import { encodeFrame, type EncodeFrameOptions } from "../../lib/websocket_frame.ts";
-import { writeAll } from "../../lib/write_all.ts";
+import { ChunkReader } from "../../lib/io/chunk_reader.ts";
+import { WebSocketDecoder, type WebSocketEvent } from "../../lib/websocket/websocket_decoder.ts";
+import { encodeFrame, type EncodeFrameOptions } from "../../lib/websocket/websocket_frame.ts";
+import { writeAll } from "../../lib/io/write_all.ts";
 
 /** What the server did next: a frame, or the end of the TCP stream. */
 export type ServerEvent = WebSocketEvent | { type: "eof" };

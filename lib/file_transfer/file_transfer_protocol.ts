@@ -1,0 +1,282 @@
+/**
+ * The messages of the file-transfer protocol spoken by `scripts/file_send.ts`
+ * and `scripts/file_receive.ts`, and their checks.
+ *
+ * ```text
+ * sender                                          receiver
+ *   | -- frame {"type":"file","version":1,            |
+ *   |           "name":"x.bin","size":N} ----------> |  checks name, size <= max-size
+ *   | <-- frame {"type":"resume","offset":K,          |  K = bytes it already holds
+ *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} and close)
+ *   | -- frame {"type":"start","offset":S} --------> |  S = K if the sender's first K bytes
+ *   |                                                 |  hash the same, else 0 (start over)
+ *   | -- raw bytes S..N of the file ---------------> |  written to .x.bin.part, hashed
+ *   | -- 32 raw bytes: SHA-256 of bytes 0..N ------> |
+ *   | <-- frame {"type":"verdict","ok":true,...} ---- |  size and hash match: renamed to x.bin
+ * ```
+ *
+ * Frames are 4-byte big-endian length + UTF-8 JSON, at most
+ * {@linkcode MAX_CONTROL_FRAME_SIZE} bytes. The receiver may send a verdict
+ * with `"ok":false` at any time after the header (refused, shutting down,
+ * disk error) and then closes; `"retry":true` means sending again later
+ * resumes. Checksums cover the whole file, so a resumed transfer is verified
+ * exactly like a fresh one.
+ *
+ * @module
+ */
+
+import { encodeLengthPrefixed } from "../framing/length_prefixed.ts";
+import { assertSafeFileName } from "./safe_file_name.ts";
+
+/** The protocol version in the `file` message. */
+export const FILE_TRANSFER_VERSION = 1;
+
+/** The largest control frame (JSON message), in bytes. */
+export const MAX_CONTROL_FRAME_SIZE = 16 * 1024;
+
+/** Size of the SHA-256 trailer after the file's bytes. */
+export const SHA256_SIZE = 32;
+
+/** Sender → receiver: what is coming. */
+export interface FileMessage {
+  /** Message type. */
+  type: "file";
+  /** Protocol version, {@linkcode FILE_TRANSFER_VERSION}. */
+  version: number;
+  /** The file's name (no path). */
+  name: string;
+  /** The file's size in bytes. */
+  size: number;
+}
+
+/** Receiver → sender: how much it already has, for resuming. */
+export interface ResumeMessage {
+  /** Message type. */
+  type: "resume";
+  /** Bytes of the file the receiver already holds (0 for a new transfer). */
+  offset: number;
+  /** SHA-256 of those bytes, lowercase hex, so the sender can check they are its own. */
+  sha256: string;
+}
+
+/** Sender → receiver: where the raw bytes that follow start. */
+export interface StartMessage {
+  /** Message type. */
+  type: "start";
+  /** The offered offset, or 0 to start over. */
+  offset: number;
+}
+
+/** Receiver → sender: the outcome. */
+export interface VerdictMessage {
+  /** Message type. */
+  type: "verdict";
+  /** True once the file is verified and in place. */
+  ok: boolean;
+  /** Why not, when `ok` is false. */
+  error?: string;
+  /** When `ok` is false: sending again later may succeed and resumes. */
+  retry?: boolean;
+  /** The saved name, when `ok`. */
+  name?: string;
+  /** The saved size, when `ok`. */
+  size?: number;
+  /** The verified SHA-256 (hex), when `ok`. */
+  sha256?: string;
+}
+
+/** Any message of the protocol. */
+export type FileTransferMessage = FileMessage | ResumeMessage | StartMessage | VerdictMessage;
+
+/** The receiver refused or rejected a transfer; `message` is the receiver's reason. */
+export class FileTransferError extends Error {
+  /** True when sending again later may succeed (and resumes). */
+  readonly retry: boolean;
+
+  /**
+   * Creates the error.
+   *
+   * @param message The receiver's reason.
+   * @param retry Whether a later attempt may succeed.
+   */
+  constructor(message: string, retry = false) {
+    super(message);
+    this.name = "FileTransferError";
+    this.retry = retry;
+  }
+}
+
+/**
+ * Encodes a message as one length-prefixed JSON frame.
+ *
+ * @param message The message.
+ * @returns The frame's bytes.
+ * @throws {RangeError} If the frame would exceed {@linkcode MAX_CONTROL_FRAME_SIZE}.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "./file_transfer_protocol.ts";
+ *
+ * const frame = encodeMessage({ type: "start", offset: 0 });
+ * console.assert(frame[3] === frame.length - 4);
+ * ```
+ */
+export function encodeMessage(message: FileTransferMessage): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(message));
+  if (json.length > MAX_CONTROL_FRAME_SIZE) {
+    throw new RangeError(
+      `Cannot encode ${message.type} message: ${json.length} bytes exceeds ${MAX_CONTROL_FRAME_SIZE}`,
+    );
+  }
+  return encodeLengthPrefixed(json);
+}
+
+/** Options for {@linkcode decodeMessage}. */
+export interface DecodeMessageOptions {
+  /**
+   * For a `file` message: the largest size accepted, in bytes.
+   *
+   * @default {Number.MAX_SAFE_INTEGER}
+   */
+  maxSize?: number;
+}
+
+/** Maps a message type to its interface. */
+export interface FileTransferMessageTypes {
+  /** See {@linkcode FileMessage}. */
+  file: FileMessage;
+  /** See {@linkcode ResumeMessage}. */
+  resume: ResumeMessage;
+  /** See {@linkcode StartMessage}. */
+  start: StartMessage;
+  /** See {@linkcode VerdictMessage}. */
+  verdict: VerdictMessage;
+}
+
+/**
+ * Decodes and checks one frame's payload as a message of one of the
+ * `expected` types. Everything from the peer is checked, since JSON can
+ * hold anything: types, integer ranges, hex digests, and file names
+ * (with {@linkcode assertSafeFileName}).
+ *
+ * @param payload The frame's payload.
+ * @param expected The types allowed at this point of the protocol.
+ * @param options Limits.
+ * @returns The checked message.
+ * @throws {SyntaxError} If the payload is not UTF-8 JSON.
+ * @throws {TypeError} If it is not a well-formed message of an expected type,
+ *   or the file name is unsafe.
+ * @throws {RangeError} If a `file` message's size exceeds `maxSize`.
+ *
+ * @example
+ * ```ts
+ * import { decodeMessage } from "./file_transfer_protocol.ts";
+ *
+ * const json = '{"type":"file","version":1,"name":"a.txt","size":5}';
+ * const message = decodeMessage(new TextEncoder().encode(json), ["file"]);
+ * console.assert(message.type === "file" && message.size === 5);
+ * try {
+ *   decodeMessage(new TextEncoder().encode(json), ["file"], { maxSize: 4 });
+ * } catch (error) {
+ *   console.assert(error instanceof RangeError);
+ * }
+ * ```
+ */
+export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
+  payload: Uint8Array,
+  expected: readonly T[],
+  options: DecodeMessageOptions = {},
+): FileTransferMessageTypes[T] {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch (error) {
+    throw new SyntaxError(
+      `Cannot decode message: not UTF-8 JSON (${(error as Error).message})`,
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError("Cannot decode message: expected a JSON object");
+  }
+  const message = value as Record<string, unknown>;
+  const type = message.type;
+  if (typeof type !== "string" || !(expected as readonly string[]).includes(type)) {
+    throw new TypeError(
+      `Cannot decode message: expected type ${expected.join(" or ")}, got ${JSON.stringify(type)}`,
+    );
+  }
+  switch (type as keyof FileTransferMessageTypes) {
+    case "file": {
+      if (message.version !== FILE_TRANSFER_VERSION) {
+        throw new TypeError(
+          `Cannot decode file message: protocol version ${
+            JSON.stringify(message.version)
+          } is not ${FILE_TRANSFER_VERSION}`,
+        );
+      }
+      const size = byteCount(message.size, "file message size");
+      const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+      const name = assertSafeFileName(message.name);
+      if (size > maxSize) {
+        throw new RangeError(
+          `Cannot accept ${name}: size ${size} exceeds the receiver's max-size of ${maxSize} bytes`,
+        );
+      }
+      return {
+        type: "file",
+        version: FILE_TRANSFER_VERSION,
+        name,
+        size,
+      } as FileTransferMessageTypes[T];
+    }
+    case "resume": {
+      const offset = byteCount(message.offset, "resume offset");
+      if (typeof message.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(message.sha256)) {
+        throw new TypeError("Cannot decode resume message: sha256 is not 64 lowercase hex digits");
+      }
+      return { type: "resume", offset, sha256: message.sha256 } as FileTransferMessageTypes[T];
+    }
+    case "start":
+      return {
+        type: "start",
+        offset: byteCount(message.offset, "start offset"),
+      } as FileTransferMessageTypes[T];
+    case "verdict": {
+      if (typeof message.ok !== "boolean") {
+        throw new TypeError("Cannot decode verdict: ok is not a boolean");
+      }
+      const verdict: VerdictMessage = { type: "verdict", ok: message.ok };
+      if (typeof message.error === "string") verdict.error = message.error.slice(0, 1000);
+      if (message.retry === true) verdict.retry = true;
+      if (typeof message.name === "string") verdict.name = message.name;
+      if (Number.isSafeInteger(message.size)) verdict.size = message.size as number;
+      if (typeof message.sha256 === "string") verdict.sha256 = message.sha256;
+      return verdict as FileTransferMessageTypes[T];
+    }
+  }
+  throw new TypeError(`Cannot decode message: unknown type ${JSON.stringify(type)}`);
+}
+
+function byteCount(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`Cannot decode ${what}: ${JSON.stringify(value)} is not a byte count`);
+  }
+  return value;
+}
+
+/**
+ * Formats a digest as lowercase hex.
+ *
+ * @param digest The digest bytes.
+ * @returns The hex text.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "./file_transfer_protocol.ts";
+ *
+ * console.assert(toHex(new Uint8Array([0, 255])) === "00ff");
+ * ```
+ */
+export function toHex(digest: Uint8Array): string {
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

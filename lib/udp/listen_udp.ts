@@ -1,0 +1,44 @@
+/**
+ * Opening a UDP socket, with errors that say what to do.
+ *
+ * @module
+ */
+
+import { explainListenError } from "../net/net_errors.ts";
+
+/**
+ * Opens a UDP socket bound to `hostname:port` (port 0 picks a free one).
+ *
+ * `Deno.listenDatagram` is still unstable: without `--unstable-net` (or
+ * `"unstable": ["net"]` in `deno.json`) it does not exist, and the runtime's
+ * own error (`Deno.listenDatagram is not a function`) does not say why.
+ *
+ * @param hostname The local address, like `127.0.0.1` or `::1`.
+ * @param port The local port.
+ * @returns The socket.
+ * @throws {TypeError} If the runtime was started without `--unstable-net`.
+ * @throws {Error} If the address cannot be bound; the message says why and
+ *   what to do (the `--allow-net` flag to add, `--port 0` for a port in use).
+ *
+ * @example
+ * ```ts ignore
+ * import { listenUdp } from "./listen_udp.ts";
+ *
+ * const socket = listenUdp("127.0.0.1", 0);
+ * console.log(`bound to port ${(socket.addr as Deno.NetAddr).port}`);
+ * socket.close();
+ * ```
+ */
+export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
+  if (typeof Deno.listenDatagram !== "function") {
+    throw new TypeError(
+      "Cannot open a UDP socket: Deno.listenDatagram is unstable, run with --unstable-net " +
+        '(or add "unstable": ["net"] to deno.json)',
+    );
+  }
+  try {
+    return Deno.listenDatagram({ transport: "udp", hostname, port });
+  } catch (error) {
+    throw new Error(explainListenError(error, hostname, port), { cause: error });
+  }
+}

@@ -1,0 +1,289 @@
+import assert from "node:assert/strict";
+import { ChunkReader } from "../../lib/io/chunk_reader.ts";
+import { readProcessUsage } from "../../lib/load/process_usage.ts";
+import { writeAll } from "../../lib/io/write_all.ts";
+import { requireTool } from "../helpers/external_tool.ts";
+import { runScript, startScript } from "../helpers/script_process.ts";
+
+const SERVER = "tcp_echo_server.ts";
+const CLIENT = "tcp_echo_client.ts";
+const decoder = new TextDecoder();
+
+function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let at = 0; at < length; at += 65_536) {
+    crypto.getRandomValues(bytes.subarray(at, at + 65_536));
+  }
+  return bytes;
+}
+
+/** Sends `data`, half-closes, and returns everything echoed until the server closes. */
+async function echoOnce(
+  port: number,
+  data: Uint8Array,
+  hostname = "127.0.0.1",
+): Promise<Uint8Array> {
+  using conn = await Deno.connect({ hostname, port });
+  const received = new Uint8Array(data.length);
+  let got = 0;
+  const reading = (async () => {
+    const reader = new ChunkReader(conn);
+    for (let chunk; (chunk = await reader.read()) !== null;) {
+      assert.ok(got + chunk.length <= data.length, "more bytes came back than were sent");
+      received.set(chunk, got);
+      got += chunk.length;
+    }
+  })();
+  await writeAll(conn, data);
+  await conn.closeWrite();
+  await reading;
+  assert.equal(got, data.length);
+  return received;
+}
+
+Deno.test("tcp_echo_server echoes a one-shot message from tcp_echo_client and exits 0 on SIGINT", async () => {
+  await using server = await startScript(SERVER, ["--port", "0"]);
+  const result = await runScript(CLIENT, [
+    "--port",
+    String(server.port),
+    "--message",
+    "hello, echo",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(decoder.decode(result.stdout), "hello, echo\n");
+  const status = await server.interrupt();
+  assert.equal(status.code, 0);
+  assert.ok(
+    server.stderr.some((line) => /shut down: served 1 connections, echoed 12 bytes/.test(line)),
+  );
+});
+
+Deno.test("tcp_echo_client pipe mode returns 1 MiB of binary data byte for byte", async () => {
+  await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
+  const data = randomBytes(1 << 20);
+  const result = await runScript(CLIENT, ["--port", String(server.port)], { stdin: data });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, data);
+});
+
+Deno.test("tcp_echo_server works over IPv6", async () => {
+  await using server = await startScript(SERVER, ["--host", "::1", "--port", "0", "--quiet"]);
+  assert.equal(server.hostname, "::1");
+  assert.match(server.stdout[0]!, /listening on \[::1\]:\d+/);
+  const data = randomBytes(10_000);
+  assert.deepEqual(await echoOnce(server.port, data, "::1"), data);
+  const result = await runScript(CLIENT, [
+    "--host",
+    "[::1]",
+    "--port",
+    String(server.port),
+    "-m",
+    "six",
+  ]);
+  assert.equal(decoder.decode(result.stdout), "six\n");
+});
+
+Deno.test("tcp_echo_server echoes 1,000 concurrent connections, every byte verified", async () => {
+  await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
+  const payloads = Array.from({ length: 1000 }, (_, i) => randomBytes(1 + (i * 7919) % 20_000));
+  const echoes = await Promise.all(payloads.map((data) => echoOnce(server.port, data)));
+  for (let i = 0; i < payloads.length; i++) {
+    assert.deepEqual(echoes[i], payloads[i], `connection ${i}`);
+  }
+});
+
+const HAS_NC = await requireTool("nc", ["-h"]);
+const HAS_SOCAT = await requireTool("socat", ["-V"]);
+
+async function pipeThroughTool(
+  command: string,
+  args: string[],
+  data: Uint8Array,
+): Promise<Uint8Array> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const writing = writer.write(data).then(() => writer.close());
+  const [output] = await Promise.all([child.output(), writing]);
+  assert.ok(output.success, `${command} failed: ${decoder.decode(output.stderr)}`);
+  return output.stdout;
+}
+
+Deno.test({
+  name: "tcp_echo_server returns 1 MiB of random bytes to nc unchanged",
+  ignore: !HAS_NC,
+  async fn() {
+    await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
+    const data = randomBytes(1 << 20);
+    // -N: shut down the sending side at the end of stdin, then read to EOF.
+    const echoed = await pipeThroughTool("nc", ["-N", "127.0.0.1", String(server.port)], data);
+    assert.deepEqual(echoed, data);
+  },
+});
+
+Deno.test({
+  name: "tcp_echo_server returns 1 MiB of random bytes to socat unchanged",
+  ignore: !HAS_SOCAT,
+  async fn() {
+    await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
+    const data = randomBytes(1 << 20);
+    const echoed = await pipeThroughTool(
+      "socat",
+      ["-t", "10", "-", `TCP:127.0.0.1:${server.port}`],
+      data,
+    );
+    assert.deepEqual(echoed, data);
+  },
+});
+
+Deno.test("tcp_echo_server keeps serving others when a client resets mid-stream", async () => {
+  await using server = await startScript(SERVER, ["--port", "0"]);
+  const conn = await Deno.connect({ port: server.port });
+  // Unread echoes in our receive buffer make close() send a RST, not a FIN.
+  await writeAll(conn, randomBytes(200_000));
+  conn.close();
+  await server.waitForLine(/#1 .* (dropped|closed)/);
+  const data = randomBytes(50_000);
+  assert.deepEqual(await echoOnce(server.port, data), data);
+});
+
+Deno.test("tcp_echo_server memory stays bounded while a client sends but never reads", async () => {
+  await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
+  const before = await readProcessUsage(server.child.pid);
+  const stalled = await Deno.connect({ port: server.port });
+  // 64 MiB that the server cannot echo back: once the socket buffers are full
+  // it must stop reading instead of buffering the rest.
+  const flood = writeAll(stalled, new Uint8Array(64 << 20)).catch(() => "stopped");
+  try {
+    // Meanwhile others are served normally.
+    for (let i = 0; i < 20; i++) {
+      const data = randomBytes(100_000);
+      assert.deepEqual(await echoOnce(server.port, data), data);
+    }
+    const after = await readProcessUsage(server.child.pid);
+    const growth = after.rssBytes - before.rssBytes;
+    assert.ok(growth < 24 << 20, `server RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
+  } finally {
+    stalled.close();
+    await flood;
+  }
+});
+
+Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 0", async () => {
+  await using server = await startScript(SERVER, ["--port", "0"]);
+  const clients = await Promise.all(
+    Array.from({ length: 5 }, () => Deno.connect({ port: server.port })),
+  );
+  try {
+    for (let i = 0; i < clients.length; i++) {
+      await server.waitForLine(new RegExp(`#${i + 1} .* connected`));
+    }
+    const started = performance.now();
+    const status = await server.interrupt();
+    assert.equal(status.code, 0);
+    assert.ok(performance.now() - started < 2_000, "did not exit promptly");
+    for (const client of clients) {
+      assert.equal(
+        await client.read(new Uint8Array(16)),
+        null,
+        "the client sees an orderly end of stream",
+      );
+    }
+  } finally {
+    for (const client of clients) client.close();
+  }
+});
+
+Deno.test("tcp_echo_server and client speak TLS with the test certificate", async () => {
+  const fixtures = new URL("../fixtures/", import.meta.url).pathname;
+  await using server = await startScript(SERVER, [
+    "--port",
+    "0",
+    "--tls-cert",
+    `${fixtures}localhost.crt`,
+    "--tls-key",
+    `${fixtures}localhost.key`,
+  ], { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] });
+  assert.match(server.stdout[0]!, /^listening on tls:\/\/127\.0\.0\.1:\d+$/);
+  const result = await runScript(
+    CLIENT,
+    ["--port", String(server.port), "--tls", "--ca", `${fixtures}ca.crt`, "-m", "over tls"],
+    { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(decoder.decode(result.stdout), "over tls\n");
+  const untrusted = await runScript(CLIENT, ["--port", String(server.port), "--tls", "-m", "x"]);
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /TLS handshake .* failed.*--ca FILE/);
+});
+
+Deno.test("tcp echo scripts answer --help, reject bad flags with exit 2, and explain refused connections", async () => {
+  const help = await runScript(SERVER, ["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(decoder.decode(help.stdout), /--max-connections/);
+  const bad = await runScript(SERVER, ["--port", "70000"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--port: 70000 is out of range/);
+  const unknown = await runScript(CLIENT, ["--frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option --frobnicate/);
+
+  using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const refused = await runScript(CLIENT, ["--port", String(port), "-m", "x"]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    refused.stderr.trim(),
+    `error: connection refused: is the server running on 127.0.0.1:${port}?`,
+  );
+
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busy = await runScript(SERVER, ["--port", String(taken.addr.port)]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /address already in use/);
+});
+
+Deno.test("tcp_echo_server survives running out of file descriptors, idling while it waits", async () => {
+  // With 200 descriptors the runtime's own files leave room for about 170
+  // clients; the rest wait in the listen queue while accept() fails with EMFILE.
+  await using server = await startScript(SERVER, ["--port", "0"], {
+    prefix: ["bash", "-c", 'ulimit -n 200 && exec "$@"', "bash"],
+  });
+  const clients: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 220; i++) clients.push(await Deno.connect({ port: server.port }));
+    const lowered = await server.waitForLine(
+      /accept failed: Too many open files.*raise `ulimit -n`.*maxConnections lowered to (\d+)/,
+    );
+    const cap = Number(lowered.match(/lowered to (\d+)/)![1]);
+    assert.ok(cap > 100 && cap < 200, `learned limit ${cap}`);
+    // Between two 1 s retries the server should sleep, not spin.
+    const retry = /retrying in 1000 ms/;
+    await server.waitForLine(retry);
+    const before = await readProcessUsage(server.child.pid);
+    await server.waitForLine(retry, 5_000, server.countLines(retry) + 1);
+    const after = await readProcessUsage(server.child.pid);
+    const cpu = after.cpuSeconds - before.cpuSeconds;
+    assert.ok(cpu <= 0.1, `used ${cpu.toFixed(2)} s of CPU in one backoff period`);
+    // An accepted client is still served.
+    const first = clients[0]!;
+    await writeAll(first, new TextEncoder().encode("still here"));
+    assert.equal(decoder.decode((await new ChunkReader(first).read())!), "still here");
+    // Free 40 descriptors: the queued clients are accepted now, and those over
+    // the learned limit are told so instead of waiting in the queue forever.
+    for (const client of clients.splice(0, 40)) client.close();
+    const last = clients.at(-1)!;
+    const reply = await new ChunkReader(last).read();
+    assert.match(decoder.decode(reply ?? new Uint8Array()), /^error: server busy/);
+  } finally {
+    for (const client of clients) client.close();
+  }
+  // With descriptors free again, new clients are accepted.
+  const data = randomBytes(1000);
+  assert.deepEqual(await echoOnce(server.port, data), data);
+});
