@@ -10,7 +10,7 @@ import {
   type ChatServer,
   type ChatServerOptions,
   startChatServer,
-} from "../../scripts/chat_server.ts";
+} from "../../lib/chat/chat_server.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
 import { startPacedTalker } from "../helpers/paced_talker.ts";
 import { DEFAULT_WAIT_MS, LineInbox } from "../helpers/line_inbox.ts";
@@ -134,14 +134,25 @@ Deno.test("chat server serves its page at GET / and refuses other requests with 
     const page = await httpRequest(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     assert.match(page, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(page, /\r\nContent-Type: text\/html; charset=utf-8\r\n/);
-    assert.match(page, /\r\nContent-Security-Policy: default-src 'none'; script-src 'sha256-/);
-    assert.match(page, /<script>[^]*new WebSocket\(scheme \+ location\.host \+ "\/chat"\)/);
-    assert.doesNotMatch(page, /innerHTML|<script src|https?:\/\/(?!127)/);
+    // The page's script and style are same-origin files, the only ones the CSP allows.
+    const csp =
+      /\r\nContent-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';/;
+    assert.match(page, csp);
+    assert.match(page, /<script src="chat_page\.js" defer><\/script>/);
+    assert.match(page, /<link rel="stylesheet" href="chat_page\.css">/);
+    assert.doesNotMatch(page, /<script>|<style>|https?:\/\/(?!127)/);
+    const script = await httpRequest(port, `GET /chat_page.js HTTP/1.1\r\nHost: a\r\n\r\n`);
+    assert.match(script, /\r\nContent-Type: text\/javascript; charset=utf-8\r\n/);
+    assert.match(script, csp);
+    assert.match(script, /new WebSocket\(scheme \+ location\.host \+ "\/chat"\)/);
+    assert.doesNotMatch(script, /innerHTML|https?:\/\/(?!127)/);
+    const style = await httpRequest(port, `GET /chat_page.css HTTP/1.1\r\nHost: a\r\n\r\n`);
+    assert.match(style, /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/css; charset=utf-8\r\n/);
 
     const notFound = await httpRequest(port, `GET /x HTTP/1.1\r\nHost: a\r\n\r\n`);
     assert.match(
       notFound,
-      /^HTTP\/1\.1 404 Not Found\r\n[^]*Nothing at \/x: the chat page is at \/\n$/,
+      /^HTTP\/1\.1 404 Not Found\r\n[^]*Nothing at \/x: try \/, \/chat_page\.css, \/chat_page\.js or \/chat\n$/,
     );
     const plainChat = await httpRequest(port, `GET /chat HTTP/1.1\r\nHost: a\r\n\r\n`);
     assert.match(plainChat, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
@@ -149,7 +160,7 @@ Deno.test("chat server serves its page at GET / and refuses other requests with 
       port,
       upgradeRequest(port).replace("GET /chat", "GET /echo"),
     );
-    assert.match(badPath, /^HTTP\/1\.1 404 [^]*No WebSocket endpoint at \/echo: use \/chat\n$/);
+    assert.match(badPath, /^HTTP\/1\.1 404 [^]*No WebSocket endpoint at \/echo: try \/chat\n$/);
   });
 });
 

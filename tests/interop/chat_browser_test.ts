@@ -3,7 +3,7 @@
 // and `nc` in the same room of scripts/chat_server.ts. Screenshots go to tests/output/.
 import assert from "node:assert/strict";
 import { Logger } from "../../lib/cli/log.ts";
-import { startChatServer } from "../../scripts/chat_server.ts";
+import { startChatServer } from "../../lib/chat/chat_server.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
 import { type ChromiumPage, launchChromium } from "../helpers/chromium.ts";
 import { requireTool } from "../helpers/external_tool.ts";

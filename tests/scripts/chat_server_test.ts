@@ -6,7 +6,7 @@ import {
   type ChatServer,
   type ChatServerOptions,
   startChatServer,
-} from "../../scripts/chat_server.ts";
+} from "../../lib/chat/chat_server.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
 import { requireTool } from "../helpers/external_tool.ts";
 import { startPacedTalker } from "../helpers/paced_talker.ts";
