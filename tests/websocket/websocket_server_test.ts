@@ -2,10 +2,13 @@
 // 1-7) with a canary client that must be served throughout, limits, and the HTTP side.
 import assert from "node:assert/strict";
 import { Logger } from "../../lib/cli/log.ts";
-import type { TcpServer } from "../../lib/tcp/serve_tcp.ts";
 import { encodeClosePayload } from "../../lib/websocket/websocket_close.ts";
 import { encodeFrame, OPCODE } from "../../lib/websocket/websocket_frame.ts";
-import { startWsServer, type WsServerOptions } from "../../scripts/ws_server.ts";
+import {
+  startWsServer,
+  type WsServer,
+  type WsServerOptions,
+} from "../../lib/websocket/ws_server.ts";
 import { RawWsClient, type ServerEvent } from "../helpers/ws_raw_client.ts";
 import { runWebSocketLoad } from "../../lib/load/websocket_load.ts";
 
@@ -23,7 +26,7 @@ function startServer(options: Partial<WsServerOptions> = {}) {
       }
     },
   });
-  const server: TcpServer = startWsServer({
+  const server: WsServer = startWsServer({
     hostname: "127.0.0.1",
     port: 0,
     maxMessageSize: 1024 * 1024,
