@@ -43,6 +43,7 @@ import { ChatListenError, type ChatServer, startChatServer } from "../lib/chat/c
 import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
+import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 
 const CLI = {
   name: "chat_server.ts",
@@ -126,6 +127,11 @@ const CLI = {
   ],
 } as const;
 
+/** `1 connection`, `2 connections`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /**
  * Parses flags, starts the server, and waits until Ctrl+C has shut it down.
  *
@@ -165,9 +171,15 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     });
   } catch (error) {
     if (!(error instanceof ChatListenError)) throw error;
-    const detail = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    // The lib's advice names no flag; ours names the flag of the port that failed.
+    const portFlag = error.listener === "http" ? "--http-port" : "--port";
+    const cause = error.cause;
     console.error(
-      `error: ${error.listener === "http" ? detail.replaceAll("--port", "--http-port") : detail}`,
+      `error: ${
+        cause instanceof ListenError
+          ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
+          : error.message
+      }`,
     );
     return 1;
   }
@@ -176,7 +188,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     console.log(`listening on http://${formatAddr(server.httpAddr)}/`);
   }
   await server.finished;
-  log.info("chat server stopped");
+  const { connectionCount, messageCount } = server.hub;
+  log.info(
+    `shut down: served ${plural(connectionCount, "connection")}, ${
+      plural(messageCount, "message")
+    }`,
+  );
   return 0;
 }
 

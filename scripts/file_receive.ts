@@ -52,6 +52,10 @@ import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
+
+/** The flags that set the listening address, for the advice when it cannot be bound. */
+const LISTEN_FLAGS = { portFlag: "--port", hostFlag: "--host" };
 
 /** Totals printed at shutdown. */
 export interface ReceiveStats {
@@ -234,7 +238,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       logger: log,
     });
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    // The lib's advice names no flag; ours does.
+    const message = error instanceof ListenError
+      ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
+      : (error as Error).message;
+    console.error(`error: ${message}`);
     return 1;
   }
   console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);

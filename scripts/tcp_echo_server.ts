@@ -26,10 +26,13 @@ import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
-import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { explainListenError, isDisconnectError, ListenError } from "../lib/net/net_errors.ts";
 import { ReadBuffer } from "../lib/io/read_buffer.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { writeAll } from "../lib/io/write_all.ts";
+
+/** The flags that set the listening address, for the advice when it cannot be bound. */
+const LISTEN_FLAGS = { portFlag: "--port", hostFlag: "--host" };
 
 /** Byte and connection counts, printed at shutdown. */
 export interface EchoStats {
@@ -131,7 +134,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       logger: log,
     });
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    // The lib's advice names no flag; ours does.
+    const message = error instanceof ListenError
+      ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
+      : (error as Error).message;
+    console.error(`error: ${message}`);
     return 1;
   }
   console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);

@@ -24,6 +24,10 @@ import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, stripBrackets } from "../lib/net/net_addr.ts";
 import { serveUdp, type UdpServer, type UdpServerStats } from "../lib/udp/serve_udp.ts";
+import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
+
+/** The flags that set the listening address, for the advice when it cannot be bound. */
+const LISTEN_FLAGS = { portFlag: "--port", hostFlag: "--host" };
 
 const CLI = {
   name: "udp_echo_server.ts",
@@ -111,7 +115,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       logger: log,
     });
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    // The lib's advice names no flag; ours does.
+    const message = error instanceof ListenError
+      ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
+      : (error as Error).message;
+    console.error(`error: ${message}`);
     return 1;
   }
   console.log(`listening on ${formatAddr(server.addr)}`);

@@ -30,6 +30,7 @@ import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
+import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { startWsServer, type WsServer } from "../lib/websocket/ws_server.ts";
 
 const CLI = {
@@ -114,6 +115,11 @@ const CLI = {
   ],
 } as const;
 
+/** `1 connection`, `2 connections`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /**
  * Starts the server from command-line flags and waits until it has shut down.
  *
@@ -155,12 +161,22 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       logger: log,
     });
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    // The lib's advice names no flag; ours does.
+    const message = error instanceof ListenError
+      ? explainListenError(error, error.hostname, error.port, {
+        portFlag: "--port",
+        hostFlag: "--host",
+      })
+      : (error as Error).message;
+    console.error(`error: ${message}`);
     return 1;
   }
-  console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.addr)}`);
+  console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.addr)}/`);
   await server.finished;
-  log.info("shut down");
+  const { connections, messages } = server.stats;
+  log.info(
+    `shut down: served ${plural(connections, "connection")}, ${plural(messages, "message")}`,
+  );
   return 0;
 }
 

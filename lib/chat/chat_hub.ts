@@ -180,7 +180,10 @@ export class ChatHub {
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   /** What sessions may do to the hub, kept off its public surface. */
+  #connections = 0;
+  #messages = 0;
   #access: HubAccess = {
+    countMessage: () => void this.#messages++,
     claimNick: (session, nick) => {
       const invalid = this.#nicks.validate(nick);
       if (invalid !== undefined) return `cannot use that nick: ${invalid}`;
@@ -267,6 +270,16 @@ export class ChatHub {
     return this.#sessions.size;
   }
 
+  /** Sessions connected since the hub was created (each TCP or WebSocket client once). */
+  get connectionCount(): number {
+    return this.#connections;
+  }
+
+  /** Messages said to a room (`/me` too) or sent privately since the hub was created. */
+  get messageCount(): number {
+    return this.#messages;
+  }
+
   /** Room names and member counts, sorted by name. */
   get rooms(): ChatRoomInfo[] {
     return [...this.#rooms.values()]
@@ -298,6 +311,7 @@ export class ChatHub {
       return session;
     }
     this.#sessions.add(session);
+    this.#connections++;
     session.greet();
     return session;
   }
@@ -339,6 +353,8 @@ export class ChatHub {
 
 /** The hub's services for its sessions. */
 interface HubAccess {
+  /** Counts one message said to a room or sent privately. */
+  countMessage(): void;
   /** Validates and claims `nick`; returns why not, or `undefined` on success. */
   claimNick(session: Session, nick: string): string | undefined;
   releaseNick(session: Session, nick: string): void;
@@ -554,6 +570,7 @@ class Session implements ChatSession, ChatParticipant {
     const [, nick, text] = match as unknown as [string, string, string];
     const target = this.#hub.findNick(nick);
     if (target === undefined) return this.#error(`no one is called "${nick}"`);
+    this.#hub.countMessage();
     target.send(this.#line(`*${this.#nick}* ${text}`));
     if (target !== this) this.send(this.#line(`-> *${target.nick}* ${text}`));
   }
@@ -566,6 +583,7 @@ class Session implements ChatSession, ChatParticipant {
   /** A message to the room, stamped, relayed to the others and kept in the history. */
   #say(text: string): void {
     const room = this.#room!;
+    this.#hub.countMessage();
     const line = this.#line(text);
     room.record(line);
     room.broadcast(line, this);

@@ -9,7 +9,7 @@
 import { Logger } from "../cli/log.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { formatAddr } from "../net/net_addr.ts";
-import { explainListenError, isDisconnectError } from "../net/net_errors.ts";
+import { isDisconnectError, ListenError } from "../net/net_errors.ts";
 
 /** TLS certificate chain and private key, both PEM text. */
 export interface TlsCertifiedKey {
@@ -199,7 +199,7 @@ export class TcpServer implements AsyncDisposable {
    *
    * @param handler Called for each connection.
    * @param options Address, TLS and limits.
-   * @throws {Error} If the address cannot be bound; the message says why and what to do.
+   * @throws {ListenError} If the address cannot be bound; the message says why and what to do.
    */
   constructor(handler: ConnectionHandler, options: ServeTcpOptions = {}) {
     const hostname = options.hostname ?? "127.0.0.1";
@@ -223,7 +223,7 @@ export class TcpServer implements AsyncDisposable {
         ? Deno.listenTls({ hostname, port, cert: options.tls.cert, key: options.tls.key })
         : Deno.listen({ hostname, port, reusePort: options.reusePort ?? false });
     } catch (error) {
-      throw new Error(explainListenError(error, hostname, port), { cause: error });
+      throw new ListenError(error, hostname, port);
     }
     this.addr = this.#listener.addr as Deno.NetAddr;
 
@@ -423,7 +423,7 @@ export class TcpServer implements AsyncDisposable {
  *   connection is closed. Disconnect errors are logged at debug level.
  * @param options Address, TLS and limits.
  * @returns The running server.
- * @throws {Error} If the address cannot be bound; the message gives advice.
+ * @throws {ListenError} If the address cannot be bound; the message gives advice.
  *
  * @example An upper-casing line server
  * ```ts ignore

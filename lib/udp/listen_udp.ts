@@ -4,7 +4,7 @@
  * @module
  */
 
-import { explainListenError } from "../net/net_errors.ts";
+import { ListenError } from "../net/net_errors.ts";
 
 /**
  * Opens a UDP socket bound to `hostname:port` (port 0 picks a free one).
@@ -17,7 +17,7 @@ import { explainListenError } from "../net/net_errors.ts";
  * @param port The local port.
  * @returns The socket.
  * @throws {TypeError} If the runtime was started without `--unstable-net`.
- * @throws {Error} If the address cannot be bound; the message says why and
+ * @throws {ListenError} If the address cannot be bound; the message says why and
  *   what to do (the `--allow-net` flag to add, `--port 0` for a port in use).
  *
  * @example
@@ -39,6 +39,6 @@ export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
   try {
     return Deno.listenDatagram({ transport: "udp", hostname, port });
   } catch (error) {
-    throw new Error(explainListenError(error, hostname, port), { cause: error });
+    throw new ListenError(error, hostname, port);
   }
 }

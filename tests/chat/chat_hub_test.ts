@@ -302,3 +302,19 @@ Deno.test("ChatHub rejects out-of-range options", () => {
   assert.throws(() => new ChatHub({ defaultRoom: "no spaces" }), RangeError);
   assert.throws(() => new ChatHub({ idleTimeout: -1 }), RangeError);
 });
+
+Deno.test("ChatHub counts connections and messages (room, /me and private), not commands", () => {
+  const hub = makeHub();
+  const alice = join(hub, "alice");
+  join(hub, "bob");
+  assert.equal(hub.connectionCount, 2);
+  alice.session.receive("hello");
+  alice.session.receive("/me waves");
+  alice.session.receive("/msg bob psst");
+  alice.session.receive("/who");
+  alice.session.receive("/join #other");
+  assert.equal(hub.messageCount, 3);
+  alice.session.disconnect("bye");
+  assert.equal(hub.connectionCount, 2, "a count of connections served, not of those online");
+  hub.close();
+});

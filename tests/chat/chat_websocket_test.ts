@@ -429,6 +429,11 @@ Deno.test("chat_server.ts prints both listening lines, and Ctrl+C tells WebSocke
   assert.equal((await web.rest()).at(-1), "*** server shutting down");
   assert.deepEqual(await web.closed, { code: 1001, reason: "server shutting down" });
   assert.deepEqual(await tcp.rest(), ["*** server shutting down"]);
+  // One summary at info level; bob and alice are the two connections, no one spoke.
+  assert.match(
+    server.stderr.find((line) => /shut down:/.test(line)) ?? server.stderr.join("\n"),
+    / info\s+shut down: served 2 connections, 0 messages$/,
+  );
 });
 
 Deno.test("chat_server.ts explains a taken --http-port", async () => {

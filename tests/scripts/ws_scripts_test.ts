@@ -86,6 +86,11 @@ Deno.test("ws_server.ts echoes and broadcasts for the runtime's WebSocket, then 
     assert.equal(event.reason, "server shutting down");
   }
   assert.equal(status.code, 0);
+  // One summary at info level: three WebSockets, two echoed messages and one broadcast.
+  assert.match(
+    server.stderr.find((line) => /shut down:/.test(line)) ?? server.stderr.join("\n"),
+    / info\s+shut down: served 3 connections, 3 messages$/,
+  );
 });
 
 Deno.test("ws_server.ts fails 100 MiB of fragments without FIN with 1009, memory bounded", async () => {
@@ -273,7 +278,7 @@ Deno.test("ws_server.ts interoperates with Python's websockets", async () => {
 
 Deno.test("ws_server.ts listens on IPv6 and accepts its own [::1] origin", async () => {
   await using server = await startScript("ws_server.ts", ["--host", "::1", "--port", "0"]);
-  assert.match(server.stdout[0]!, /^listening on http:\/\/\[::1\]:\d+$/);
+  assert.match(server.stdout[0]!, /^listening on http:\/\/\[::1\]:\d+\/$/);
   const ws = await openSocket(`ws://[::1]:${server.port}/echo`, {
     headers: { Origin: `http://[::1]:${server.port}` },
   });

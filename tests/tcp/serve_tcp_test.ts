@@ -177,7 +177,7 @@ Deno.test("serveTcp explains an address already in use", () => {
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   assert.throws(
     () => serveTcp(() => {}, { port: taken.addr.port }),
-    /address already in use: 127\.0\.0\.1:\d+ is taken \(pick another --port, or --port 0/,
+    /address already in use: 127\.0\.0\.1:\d+ is taken \(pick another port, or port 0/,
   );
 });
 
