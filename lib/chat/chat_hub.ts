@@ -541,7 +541,8 @@ class Session implements ChatSession, ChatParticipant {
     this.#room = room;
     const history = room.history;
     if (history.length > 0) {
-      this.#notice(`Last ${history.length} messages in #${room.name}:`);
+      const what = history.length === 1 ? "message" : "messages";
+      this.#notice(`Last ${history.length} ${what} in #${room.name}:`);
       for (const line of history) this.send(line);
     }
     room.add(this);

@@ -232,7 +232,7 @@ Deno.test("a WebSocket member and a TCP member share rooms, commands, history an
     web.send("alice");
     await web.waitFor(/^\*\*\* You are alice\./);
     // History is replayed to a WebSocket member too, one message per line.
-    await web.waitFor(/^\*\*\* Last 1 messages in #lobby:$/);
+    await web.waitFor(/^\*\*\* Last 1 message in #lobby:$/);
     assert.match(await web.waitFor(/<bob>/), /^\[\d\d:\d\d\] <bob> said before web joined$/);
     await tcp.waitFor(/\*\*\* alice joined #lobby \(2 here\)/);
 
