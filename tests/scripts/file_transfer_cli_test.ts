@@ -176,7 +176,7 @@ Deno.test({
       assert.equal(sent.code, 0, sent.stderr);
       assert.match(
         decoder.decode(sent.stdout),
-        /^sent big\.bin: 200\.0 MiB in [\d.]+ s \([\d.]+ MB\/s\), sha256 [0-9a-f]{64}, verified by the receiver\n$/,
+        /^sent big\.bin: 200\.0 MiB in [\d.]+ s \([\d.]+ MiB\/s\), sha256 [0-9a-f]{64}, verified by the receiver\n$/,
       );
       assert.ok(!sent.stderr.includes("\r"), "no progress bar when stderr is not a terminal");
       await assertSameFile(`${dir}/big.bin`, source);
