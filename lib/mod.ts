@@ -30,6 +30,7 @@ export * from "./file_transfer/file_sender.ts";
 export * from "./file_transfer/file_transfer_protocol.ts";
 export * from "./file_transfer/failure_throttle.ts";
 export * from "./file_transfer/transfer_auth.ts";
+export * from "./file_transfer/write_random_file.ts";
 export * from "./cli/format_bytes.ts";
 export * from "./framing/frame_errors.ts";
 export * from "./file_transfer/hash_file_prefix.ts";
