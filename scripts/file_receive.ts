@@ -151,6 +151,8 @@ const CLI = {
     "  scripts/file_receive.ts [options]",
     "deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \\",
     "  scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+    "deno run --allow-net=127.0.0.1 --allow-read=received,secret.txt --allow-write=received \\",
+    "  scripts/file_receive.ts --secret-file secret.txt",
   ],
   options: {
     ...listenOptions(7003),
@@ -188,7 +190,8 @@ const CLI = {
     "secret-file": {
       type: "string",
       valueName: "PATH",
-      description: "Read the secret from PATH (or set FILE_TRANSFER_SECRET, --allow-env=...)",
+      description:
+        "Read the secret from PATH; or set FILE_TRANSFER_SECRET (with --allow-env=FILE_TRANSFER_SECRET)",
     },
     "idle-timeout": {
       type: "number",

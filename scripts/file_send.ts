@@ -32,7 +32,7 @@
  * the file's bytes are readable on the wire unless you use `--tls`.
  *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
- * prints `sent deno.json: 2.3 KiB in 0.05 s (...), sha256 <64 hex digits>, verified by the
+ * prints `sent deno.json: 2.4 KiB in 0.05 s (48.0 KiB/s), sha256 <64 hex digits>, verified by the
  * receiver`; the same command again prints `error: the receiver refused the file: deno.json
  * already exists on the receiver (it runs without --overwrite)` and exits 1.
  *
@@ -56,6 +56,8 @@ const CLI = {
     "deno run --allow-net=127.0.0.1 --allow-read=FILE scripts/file_send.ts [options] FILE",
     "deno run --allow-net=127.0.0.1 --allow-read=FILE,tests/fixtures scripts/file_send.ts \\",
     "  --tls --ca tests/fixtures/ca.crt FILE",
+    "deno run --allow-net=127.0.0.1 --allow-read=FILE,secret.txt scripts/file_send.ts \\",
+    "  --secret-file secret.txt FILE",
   ],
   positionals: "FILE",
   options: {
@@ -82,7 +84,8 @@ const CLI = {
     "secret-file": {
       type: "string",
       valueName: "PATH",
-      description: "Read the secret from PATH (or set FILE_TRANSFER_SECRET, --allow-env=...)",
+      description:
+        "Read the secret from PATH; or set FILE_TRANSFER_SECRET (with --allow-env=FILE_TRANSFER_SECRET)",
     },
     timeout: {
       type: "number",
