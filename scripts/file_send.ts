@@ -222,6 +222,9 @@ function explain(error: unknown, path: string): string {
     return `${message}: give it with --secret-file PATH, --secret TEXT, or FILE_TRANSFER_SECRET ` +
       "(with --allow-env=FILE_TRANSFER_SECRET)";
   }
+  if (error instanceof FileTransferError && error.retry && !/later/.test(message)) {
+    return `${message}; try again later (or with more --retries)`;
+  }
   if (error instanceof ConnectError || error instanceof FileTransferError) return message;
   if (error instanceof Deno.errors.NotFound) return `cannot send ${path}: no such file`;
   if (error instanceof Deno.errors.NotCapable) {
