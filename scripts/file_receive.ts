@@ -8,7 +8,11 @@
  * ```text
  * file_send.ts                                    file_receive.ts
  *   | -- frame {"type":"file","version":1,            |
- *   |           "name":"x.bin","size":N} ----------> |  name safe? N <= --max-size?
+ *   |           "name":"x.bin","size":N} ----------> |  name safe?
+ *   | <-- frame {"type":"challenge","nonce":...} ---- |  only with --secret: a fresh nonce
+ *   | -- frame {"type":"auth","hmac":...} ---------> |  HMAC(secret, nonce + header)? else
+ *   |                                                 |  "wrong secret", nothing written
+ *   |                                                 |  N <= --max-size?
  *   |                                                 |  x.bin exists (no --overwrite)?
  *   | <-- frame {"type":"resume","offset":K,          |  K = size of .x.bin.part (0 if none)
  *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} + close)

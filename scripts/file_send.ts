@@ -10,6 +10,8 @@
  * ```text
  * file_send.ts                                    file_receive.ts
  *   | -- frame {"type":"file","version":1,"name","size":N} --> |
+ *   | <-- frame {"type":"challenge","nonce":...} ------------- |  only with --secret
+ *   | -- frame {"type":"auth","hmac":...} -------------------> |  proof, not the secret
  *   | <-- frame {"type":"resume","offset":K,"sha256":...} ---- |  K bytes already there
  *   | -- frame {"type":"start","offset":S} ----------------> |  S = K, or 0 if they differ
  *   | -- raw bytes S..N, then 32-byte SHA-256 of 0..N ------> |

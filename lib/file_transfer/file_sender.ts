@@ -337,9 +337,11 @@ function isVerdict(value: unknown): value is VerdictMessage {
 }
 
 function verdictError(verdict: VerdictMessage): FileTransferError {
-  if (verdict.busy) return new FileTransferError(verdict.error ?? "the receiver is busy", true);
+  // The reason is the peer's text, printed to a terminal: no control characters (escapes).
+  const reason = verdict.error?.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  if (verdict.busy) return new FileTransferError(reason ?? "the receiver is busy", true);
   return new FileTransferError(
-    `the receiver refused the file: ${verdict.error ?? "no reason given"}`,
+    `the receiver refused the file: ${reason ?? "no reason given"}`,
     verdict.retry ?? false,
   );
 }

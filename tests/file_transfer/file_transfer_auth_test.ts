@@ -207,6 +207,16 @@ Deno.test("a sender with the receiver's secret saves the file and is told it was
   await assertFileHolds(`${rx.recv}/a.bin`, data);
 });
 
+Deno.test("a sender with a secret still sends to a receiver without one, and is told nobody checked", async () => {
+  await using rx = await setup();
+  await Deno.writeFile(`${rx.path}/a.bin`, randomBytes(10));
+  const result = await sendFile(connectTo(rx.port), `${rx.path}/a.bin`, {
+    secret: await importSecret(SECRET),
+  });
+  assert.equal(result.authenticated, false);
+  assert.equal((await rx.nextResult()).status, "saved");
+});
+
 Deno.test("a sender without the secret or with a wrong one is refused and nothing is written, not even a .part", async () => {
   await using rx = await setup({
     secret: await importSecret(SECRET),
