@@ -444,13 +444,15 @@ export class FileReceiver {
   ): Promise<string | undefined> {
     const nonce = createNonce();
     await guard(writeAll(conn, encodeMessage({ type: "challenge", nonce: toHex(nonce) })));
-    const answer = await guard(reader.readFrame({ maxFrameSize: MAX_CONTROL_FRAME_SIZE }));
     let refusal: string | undefined;
     try {
+      const answer = await guard(reader.readFrame({ maxFrameSize: MAX_CONTROL_FRAME_SIZE }));
       const { hmac } = decodeMessage(answer, ["auth"]);
       if (hmac === undefined) refusal = NEEDS_SECRET;
       else if (!await verifyChallenge(key, nonce, header, fromHex(hmac))) refusal = WRONG_SECRET;
     } catch (error) {
+      if (error instanceof Interrupted) throw error;
+      // Malformed or oversized: a failure like a wrong secret (and slowed the same way).
       refusal = (error as Error).message;
     }
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;

@@ -276,6 +276,29 @@ Deno.test("the secret's bytes never cross the wire, and a replayed recording of 
   assert.deepEqual(await listDir(rx.recv), []);
 });
 
+Deno.test("a malformed or oversized answer to the challenge is refused like a wrong secret", async () => {
+  await using rx = await setup({
+    secret: await importSecret(SECRET),
+    throttle: new FailureThrottle({ baseDelay: 1 }),
+  });
+  const answers: [Uint8Array, RegExp][] = [
+    [encodeMessage({ type: "start", offset: 0 }), /expected type auth/],
+    [new Uint8Array([0, 0x10, 0, 0]), /length 1048576 exceeds the limit of 16384/],
+  ];
+  for (const [answer, reason] of answers) {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: rx.port });
+    await writeAll(conn, encodeMessage({ type: "file", version: 1, name: "a.bin", size: 1 }));
+    const reader = new BufferedReader(conn);
+    decodeMessage((await reader.readFrame())!, ["challenge"]);
+    await writeAll(conn, answer);
+    const verdict = decodeMessage((await reader.readFrame())!, ["verdict"]);
+    assert.equal(verdict.ok, false);
+    assert.match(verdict.error ?? "", reason);
+    assert.equal((await rx.nextResult()).status, "refused");
+  }
+  assert.deepEqual(await listDir(rx.recv), []);
+});
+
 Deno.test("a transfer cut mid-way resumes with the secret on the next connection", async () => {
   const key = await importSecret(SECRET);
   await using rx = await setup({ secret: key });
