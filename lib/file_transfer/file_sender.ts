@@ -338,7 +338,7 @@ function isVerdict(value: unknown): value is VerdictMessage {
 
 function verdictError(verdict: VerdictMessage): FileTransferError {
   // The reason is the peer's text, printed to a terminal: no control characters (escapes).
-  const reason = verdict.error?.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  const reason = verdict.error?.replace(/\p{Cc}/gu, "?");
   if (verdict.busy) return new FileTransferError(reason ?? "the receiver is busy", true);
   return new FileTransferError(
     `the receiver refused the file: ${reason ?? "no reason given"}`,

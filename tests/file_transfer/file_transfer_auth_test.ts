@@ -413,6 +413,28 @@ Deno.test("the sender names a peer that echoes or answers in text instead of spe
   }
 });
 
+Deno.test("a receiver's reason reaches the sender's terminal without control characters", async () => {
+  await using hostile = serveTcp(async (conn) => {
+    await new BufferedReader(conn).readFrame();
+    await writeAll(
+      conn,
+      encodeMessage({ type: "verdict", ok: false, error: "\x1b[2J\x1b[31mred\x07" }),
+    );
+  }, { port: 0, logger: QUIET });
+  const dir = await Deno.makeTempDir({ prefix: "file_transfer_auth_" });
+  try {
+    await Deno.writeTextFile(`${dir}/a.txt`, "hello\n");
+    await assert.rejects(
+      sendFile(connectTo(hostile.addr.port), `${dir}/a.txt`),
+      (error: unknown) =>
+        error instanceof FileTransferError &&
+        error.message === "the receiver refused the file: ?[2J?[31mred?",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a client pushing plain text gets a plain-text hint, not a binary verdict", async () => {
   await using rx = await setup();
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: rx.port });
