@@ -6,9 +6,10 @@
  * every exchange gave the expected answer, 1 otherwise.
  *
  * Run from the project root: `deno task demo`, or
- * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/demo.ts`
+ * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. --allow-write=received scripts/demo.ts`
  * (`--allow-run` starts the scripts as child processes of this runtime; the
- * file transfer saves its copy into `./received`).
+ * file transfer saves its copy in a fresh `received/demo-*` directory, removed
+ * at the end, so a file you received earlier is never touched).
  *
  * @module
  */
@@ -152,11 +153,22 @@ async function tcpEcho(): Promise<void> {
 
 async function fileTransfer(): Promise<void> {
   console.log("\n== File transfer: length-prefixed header, streamed bytes, SHA-256 verdict ==");
-  // The receiver saves into ./received (git ignores it), as `deno task file-receive` does.
+  // A directory of its own under ./received (git ignores it): the demo must
+  // never replace a file of the same name that the user received there.
+  await Deno.mkdir("received", { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: "received", prefix: "demo-" });
+  try {
+    await sendDenoJson(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function sendDenoJson(dir: string): Promise<void> {
   const server = await startServer(
     "file_receive.ts",
-    [NET, "--allow-read=received", "--allow-write=received"],
-    ["--port", "0", "--overwrite"],
+    [NET, `--allow-read=${dir}`, `--allow-write=${dir}`],
+    ["--port", "0", "--dir", dir],
   );
   try {
     const sent = await runClient(
@@ -176,7 +188,7 @@ async function fileTransfer(): Promise<void> {
     );
   }
   expect(
-    await Deno.readTextFile("received/deno.json"),
+    await Deno.readTextFile(`${dir}/deno.json`),
     await Deno.readTextFile("deno.json"),
     "the received copy",
   );

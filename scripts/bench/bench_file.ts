@@ -33,6 +33,7 @@ import { connectTcp } from "../../lib/tcp/connect_tcp.ts";
 import { sendFile } from "../../lib/file_transfer/file_sender.ts";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
+import { writeRandomFile } from "../../lib/file_transfer/write_random_file.ts";
 
 const MiB = 1024 * 1024;
 
@@ -289,18 +290,6 @@ function hashSpeed(size: number): number {
   for (let done = 0; done < size; done += chunk.length) hash.update(chunk);
   hash.digest();
   return size / ((performance.now() - started) / 1000) / 1e6;
-}
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const chunk = new Uint8Array(MiB);
-  for (let written = 0; written < size;) {
-    const n = Math.min(chunk.length, size - written);
-    for (let at = 0; at < n; at += 65_536) crypto.getRandomValues(chunk.subarray(at, at + 65_536));
-    let done = 0;
-    while (done < n) done += await file.write(chunk.subarray(done, n));
-    written += n;
-  }
 }
 
 function medianOf(values: number[]): number {
