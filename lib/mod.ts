@@ -5,10 +5,11 @@
  * @example
  * ```ts
  * import { encodeLine, LineDecoder } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const decoder = new LineDecoder();
  * decoder.push(encodeLine("hello"));
- * console.assert(decoder.next() === "hello");
+ * assert.equal(decoder.next(), "hello");
  * ```
  *
  * @module

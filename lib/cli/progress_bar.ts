@@ -81,13 +81,16 @@ export interface ProgressState {
  * @example
  * ```ts
  * import { formatProgress } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
  *
  * const line = formatProgress(
  *   { done: 50_000_000, total: 100_000_000, startAt: 0, elapsedMs: 1000, label: "x.bin" },
  *   80,
  * );
- * console.assert(line.includes(" 50.0%") && line.includes("50.0 MB/s") && line.includes("ETA 0:01"));
- * console.assert(line.length <= 80);
+ * assert.match(line, / 50\.0%/);
+ * assert.match(line, /50\.0 MB\/s/);
+ * assert.match(line, /ETA 0:01/);
+ * assert.ok(line.length <= 80);
  * ```
  */
 export function formatProgress(state: ProgressState, columns: number): string {
@@ -129,6 +132,7 @@ function formatDuration(seconds: number): string {
  * @example A bar that writes into an array (as on a terminal)
  * ```ts
  * import { ProgressBar } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
  *
  * let clock = 0;
  * const out: string[] = [];
@@ -143,7 +147,8 @@ function formatDuration(seconds: number): string {
  * bar.update(501); // skipped: less than `interval` since the last draw
  * clock = 1000;
  * bar.finish(1000); // last draw and a newline
- * console.assert(out.length === 2 && out[1]!.includes("100.0%") && out[1]!.endsWith("\n"));
+ * assert.equal(out.length, 2);
+ * assert.match(out[1]!, /100\.0%.*\n$/);
  * ```
  */
 export class ProgressBar {

@@ -15,9 +15,10 @@
  * @example
  * ```ts
  * import { formatHostPort } from "./net_addr.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatHostPort("127.0.0.1", 7000) === "127.0.0.1:7000");
- * console.assert(formatHostPort("::1", 7000) === "[::1]:7000");
+ * assert.equal(formatHostPort("127.0.0.1", 7000), "127.0.0.1:7000");
+ * assert.equal(formatHostPort("::1", 7000), "[::1]:7000");
  * ```
  */
 export function formatHostPort(hostname: string, port: number): string {
@@ -35,8 +36,9 @@ export function formatHostPort(hostname: string, port: number): string {
  * @example
  * ```ts
  * import { formatAddr } from "./net_addr.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }) === "[::1]:80");
+ * assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
  * ```
  */
 export function formatAddr(addr: Deno.Addr): string {
@@ -57,8 +59,9 @@ export function formatAddr(addr: Deno.Addr): string {
  * @example
  * ```ts
  * import { stripBrackets } from "./net_addr.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(stripBrackets("[::1]") === "::1");
+ * assert.equal(stripBrackets("[::1]"), "::1");
  * ```
  */
 export function stripBrackets(host: string): string {

@@ -17,9 +17,10 @@ import { formatHostPort } from "./net_addr.ts";
  * @example
  * ```ts
  * import { explainListenError } from "./net_errors.ts";
+ * import assert from "node:assert/strict";
  *
  * const text = explainListenError(new Deno.errors.AddrInUse("in use"), "127.0.0.1", 7000);
- * console.assert(text.startsWith("address already in use"));
+ * assert.match(text, /^address already in use/);
  * ```
  */
 export function explainListenError(error: unknown, hostname: string, port: number): string {
@@ -52,9 +53,10 @@ export function explainListenError(error: unknown, hostname: string, port: numbe
  * @example
  * ```ts
  * import { isDisconnectError } from "./net_errors.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(isDisconnectError(new Deno.errors.ConnectionReset("reset")));
- * console.assert(!isDisconnectError(new TypeError("bug")));
+ * assert.equal(isDisconnectError(new Deno.errors.ConnectionReset("reset")), true);
+ * assert.equal(isDisconnectError(new TypeError("bug")), false);
  * ```
  */
 export function isDisconnectError(error: unknown): boolean {
