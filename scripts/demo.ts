@@ -13,11 +13,12 @@
  * @module
  */
 
+import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const SCRIPTS = new URL(".", import.meta.url).pathname;
+const SCRIPTS = import.meta.dirname!;
 const NET = "--allow-net=127.0.0.1";
 
 /** A server started for the demo. */
@@ -39,7 +40,7 @@ function indent(text: string): void {
 async function startServer(script: string, flags: string[], args: string[]): Promise<DemoServer> {
   show(`deno run ${flags.join(" ")} scripts/${script} ${args.join(" ")} &`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -99,7 +100,7 @@ async function runClient(
   const input = stdin === undefined ? "" : `printf '${stdin.replaceAll("\n", "\\n")}' | `;
   show(`${input}deno run ${flags.join(" ")} scripts/${script} ${quoted}`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -195,7 +196,7 @@ async function chatRoom(): Promise<void> {
     args: [
       "run",
       NET,
-      SCRIPTS + "chat_client.ts",
+      join(SCRIPTS, "chat_client.ts"),
       "--port",
       port,
       "--nick",
@@ -319,7 +320,7 @@ async function webChat(): Promise<void> {
   const args = ["--port", "0", "--http-port", "0"];
   show(`deno run ${NET} scripts/chat_server.ts ${args.join(" ")} &`);
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", NET, SCRIPTS + "chat_server.ts", ...args],
+    args: ["run", NET, join(SCRIPTS, "chat_server.ts"), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -338,7 +339,7 @@ async function webChat(): Promise<void> {
 
     show(`deno run ${NET} scripts/chat_client.ts --port ${tcpPort} --nick bob &   # bob, on TCP`);
     bob = new Deno.Command(Deno.execPath(), {
-      args: ["run", NET, SCRIPTS + "chat_client.ts", "--port", tcpPort, "--nick", "bob"],
+      args: ["run", NET, join(SCRIPTS, "chat_client.ts"), "--port", tcpPort, "--nick", "bob"],
       stdin: "piped",
       stdout: "piped",
       stderr: "null",

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
@@ -132,7 +133,7 @@ async function benchOurs(
 ): Promise<Figure> {
   const dir = `${base}/received`;
   const tls = flags.includes("--tls");
-  const fixtures = new URL("../../tests/fixtures/", import.meta.url).pathname;
+  const fixtures = join(import.meta.dirname!, "..", "..", "tests", "fixtures");
   const receiverArgs = [
     "--port",
     "0",
@@ -141,7 +142,12 @@ async function benchOurs(
     "--quiet",
     ...flags.filter((flag) => flag !== "--tls"),
     ...(tls
-      ? ["--tls-cert", `${fixtures}localhost.crt`, "--tls-key", `${fixtures}localhost.key`]
+      ? [
+        "--tls-cert",
+        join(fixtures, "localhost.crt"),
+        "--tls-key",
+        join(fixtures, "localhost.key"),
+      ]
       : []),
   ];
   const receiver = new Deno.Command(Deno.execPath(), {
@@ -150,7 +156,7 @@ async function benchOurs(
       "--allow-net=127.0.0.1",
       `--allow-read=${dir}${tls ? `,${fixtures}` : ""}`,
       `--allow-write=${dir}`,
-      new URL("../file_receive.ts", import.meta.url).pathname,
+      join(import.meta.dirname!, "..", "file_receive.ts"),
       ...receiverArgs,
     ],
     stdin: "null",
@@ -159,7 +165,7 @@ async function benchOurs(
   }).spawn();
   try {
     const port = await readListeningPort(receiver.stdout);
-    const caCerts = tls ? [await Deno.readTextFile(`${fixtures}ca.crt`)] : undefined;
+    const caCerts = tls ? [await Deno.readTextFile(join(fixtures, "ca.crt"))] : undefined;
     const rates: number[] = [];
     const receiverBefore = await readProcessUsage(receiver.pid);
     const selfBefore = process.cpuUsage();

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import process from "node:process";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
 import { runDatagramLoad } from "../../lib/load/datagram_load.ts";
@@ -58,7 +59,7 @@ const CLI = {
   },
 } as const;
 
-const SCRIPTS_DIR = new URL("../", import.meta.url).pathname;
+const SCRIPTS_DIR = join(import.meta.dirname!, "..");
 
 /** A server subprocess and the port it listens on. */
 interface Server {
@@ -69,7 +70,7 @@ interface Server {
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-net", "--allow-net=127.0.0.1", `${SCRIPTS_DIR}${script}`, ...args],
+    args: ["run", "--unstable-net", "--allow-net=127.0.0.1", join(SCRIPTS_DIR, script), ...args],
     stdout: "piped",
     stderr: "null",
     stdin: "null",

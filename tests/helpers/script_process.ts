@@ -5,6 +5,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 
 /** A running script. */
@@ -48,7 +49,7 @@ export interface StartScriptOptions {
 
 /** Path of a script under scripts/, as a file URL path. */
 export function scriptPath(name: string): string {
-  return new URL(`../../scripts/${name}`, import.meta.url).pathname;
+  return join(import.meta.dirname!, "..", "..", "scripts", name);
 }
 
 /**

@@ -5,10 +5,11 @@
  * @module
  */
 
+import { join } from "node:path";
 import { decodeEchoProbe } from "../../lib/udp/echo_probe.ts";
 
 /** The project root, so spawned scripts pick up deno.json. */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT: string = join(import.meta.dirname!, "..", "..");
 
 /** Opens a UDP socket on an ephemeral port. */
 export function udpSocket(hostname = "127.0.0.1"): Deno.DatagramConn {

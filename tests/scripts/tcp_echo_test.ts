@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
@@ -199,19 +200,19 @@ Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 
 });
 
 Deno.test("tcp_echo_server and client speak TLS with the test certificate", async () => {
-  const fixtures = new URL("../fixtures/", import.meta.url).pathname;
+  const fixtures = join(import.meta.dirname!, "..", "fixtures");
   await using server = await startScript(SERVER, [
     "--port",
     "0",
     "--tls-cert",
-    `${fixtures}localhost.crt`,
+    join(fixtures, "localhost.crt"),
     "--tls-key",
-    `${fixtures}localhost.key`,
+    join(fixtures, "localhost.key"),
   ], { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] });
   assert.match(server.stdout[0]!, /^listening on tls:\/\/127\.0\.0\.1:\d+$/);
   const result = await runScript(
     CLIENT,
-    ["--port", String(server.port), "--tls", "--ca", `${fixtures}ca.crt`, "-m", "over tls"],
+    ["--port", String(server.port), "--tls", "--ca", join(fixtures, "ca.crt"), "-m", "over tls"],
     { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] },
   );
   assert.equal(result.code, 0, result.stderr);

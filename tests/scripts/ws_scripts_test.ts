@@ -1,13 +1,14 @@
 // End-to-end tests of scripts/ws_server.ts and scripts/ws_client.ts as processes: flags,
 // shutdown, limits with the server's memory measured, and interop with the runtime's WebSocket,
 // Python's websockets and TLS.
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { OPCODE } from "../../lib/websocket/websocket_frame.ts";
 import { requireTool } from "../helpers/external_tool.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
 import { RawWsClient } from "../helpers/ws_raw_client.ts";
 
-const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
+const FIXTURES = join(import.meta.dirname!, "..", "fixtures");
 const TLS_FLAGS = ["--allow-net=127.0.0.1,localhost", `--allow-read=${FIXTURES}`];
 const decoder = new TextDecoder();
 
@@ -135,12 +136,14 @@ Deno.test("ws_server.ts serves wss:// with the test certificate, for the runtime
     "--port",
     "0",
     "--tls-cert",
-    `${FIXTURES}localhost.crt`,
+    join(FIXTURES, "localhost.crt"),
     "--tls-key",
-    `${FIXTURES}localhost.key`,
+    join(FIXTURES, "localhost.key"),
   ], { denoFlags: TLS_FLAGS });
   assert.match(server.stdout[0]!, /^listening on https:\/\//);
-  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${FIXTURES}ca.crt`)] });
+  const client = Deno.createHttpClient({
+    caCerts: [await Deno.readTextFile(join(FIXTURES, "ca.crt"))],
+  });
   try {
     const ws = await openSocket(`wss://localhost:${server.port}/echo`, { client });
     ws.send("over tls");
@@ -151,7 +154,7 @@ Deno.test("ws_server.ts serves wss:// with the test certificate, for the runtime
   }
   const result = await runScript(
     "ws_client.ts",
-    [`wss://localhost:${server.port}/echo`, "--ca", `${FIXTURES}ca.crt`, "--message", "hi"],
+    [`wss://localhost:${server.port}/echo`, "--ca", join(FIXTURES, "ca.crt"), "--message", "hi"],
     { denoFlags: TLS_FLAGS },
   );
   assert.equal(decoder.decode(result.stdout), "hi\n", result.stderr);
