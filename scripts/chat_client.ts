@@ -34,7 +34,7 @@ import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
-import { closeQuietly } from "../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 /** Lines from the server longer than this are cut off (the server sends far shorter ones). */

@@ -57,12 +57,8 @@ import { formatAddr } from "../lib/net/net_addr.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { OutboundQueue, type OutboundQueueFailure } from "../lib/io/outbound_queue.ts";
 import { onShutdownSignal } from "../lib/net/shutdown_signals.ts";
-import {
-  closeQuietly,
-  type ConnectionContext,
-  serveTcp,
-  type TcpServer,
-} from "../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../lib/io/close_quietly.ts";
+import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { CLOSE_CODE, truncateCloseReason } from "../lib/websocket/websocket_close.ts";
 import type { WebSocketConnection } from "../lib/websocket/websocket_connection.ts";
 import { encodeFrame, OPCODE } from "../lib/websocket/websocket_frame.ts";

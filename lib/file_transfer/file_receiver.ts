@@ -18,7 +18,7 @@ import {
 } from "./file_transfer_protocol.ts";
 import { hashFilePrefix } from "./hash_file_prefix.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Default {@linkcode FileReceiverOptions.maxSize}: 1 GiB. */

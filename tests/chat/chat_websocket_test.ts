@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import {
   type ChatServer,

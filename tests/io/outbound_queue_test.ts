@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { OutboundQueue, type OutboundQueueFailure } from "../../lib/io/outbound_queue.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 
 /** A writer whose writes complete only when the test says so. */
 class ManualWriter {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../lib/cli/log.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import {
   type ChatServer,

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { runScript, type ScriptProcess, startScript } from "../helpers/script_process.ts";
 
