@@ -15,6 +15,7 @@
 
 import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
+import { parseListeningLine } from "../lib/net/net_addr.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -66,8 +67,8 @@ async function startServer(script: string, flags: string[], args: string[]): Pro
       for (let line; (line = stdoutLines.next()) !== null;) {
         indent(line);
         // The first `listening on` line is the main port (a server may print more).
-        const match = line.match(/listening on .*:(\d+)\/?$/);
-        if (match && port === 0) port = Number(match[1]);
+        const listening = parseListeningLine(line);
+        if (listening && port === 0) port = listening.port;
       }
     }
   } finally {

@@ -34,6 +34,7 @@ import { connectTcp } from "../../lib/tcp/connect_tcp.ts";
 import { sendFile } from "../../lib/file_transfer/file_sender.ts";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
+import { parseListeningLine } from "../../lib/net/net_addr.ts";
 
 const MiB = 1024 * 1024;
 
@@ -259,11 +260,11 @@ async function readListeningPort(stdout: ReadableStream<Uint8Array>): Promise<nu
       );
     }
     for (const line of decoder.decode(value)) {
-      const port = line.match(/listening on \S*:(\d+)$/)?.[1];
-      if (port) {
+      const port = parseListeningLine(line)?.port;
+      if (port !== undefined) {
         reader.releaseLock();
         stdout.pipeTo(new WritableStream()).catch(() => {});
-        return Number(port);
+        return port;
       }
     }
   }

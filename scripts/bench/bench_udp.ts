@@ -32,6 +32,7 @@ import process from "node:process";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
 import { runDatagramLoad } from "../../lib/load/datagram_load.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
+import { parseListeningLine } from "../../lib/net/net_addr.ts";
 
 const CLI = {
   name: "bench_udp.ts",
@@ -76,17 +77,19 @@ async function startServer(name: string, script: string, args: string[]): Promis
     stdin: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/listening on \S+:\d+/.test(text)) {
+  let port: number | undefined;
+  let pending = "";
+  while (port === undefined) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`Cannot start ${name}: it exited before listening`);
-    text += value;
+    const lines = (pending + value).split("\n");
+    pending = lines.pop()!; // an unfinished line waits for its end
+    for (const line of lines) port ??= parseListeningLine(line)?.port;
   }
   // Keep draining stdout so the server never blocks on a full pipe.
   (async () => {
     while (!(await reader.read()).done);
   })().catch(() => {});
-  const port = Number(text.match(/listening on \S+:(\d+)/)![1]);
   return { name, child, port };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FrameTooLargeError } from "../../lib/framing/frame_errors.ts";
 import { encodeLine, LineDecoder, LineDecoderStream } from "../../lib/framing/line_decoder.ts";
+import { cut, random } from "../helpers/chunking.ts";
 
 const encoder = new TextEncoder();
 
@@ -15,24 +16,6 @@ function decodeAll(chunks: Uint8Array[], maxLineLength?: number): string[] {
   decoder.end();
   for (let line; (line = decoder.next()) !== null;) lines.push(line);
   return lines;
-}
-
-/** Splits bytes at the given offsets. */
-function cut(bytes: Uint8Array, at: number[]): Uint8Array[] {
-  const points = [
-    0,
-    ...at.filter((n) => n > 0 && n < bytes.length).sort((a, b) => a - b),
-    bytes.length,
-  ];
-  return points.slice(1).map((end, i) => bytes.slice(points[i], end));
-}
-
-/** A small deterministic PRNG so failures reproduce. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
 }
 
 Deno.test("LineDecoder handles a table of chunkings", () => {

@@ -8,9 +8,11 @@ import {
   startChatServer,
 } from "../../scripts/chat_server.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 import { startPacedTalker } from "../helpers/paced_talker.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
+
+const NO_NC = await missingTool("nc", ["-h"]);
 
 const encoder = new TextEncoder();
 
@@ -343,8 +345,9 @@ Deno.test("chat server works over IPv6 loopback", async () => {
   });
 });
 
-Deno.test("chat_server.ts with nc: real clients chat, then Ctrl+C tells everyone and exits 0", async () => {
-  if (!await requireTool("nc", ["-h"])) return;
+Deno.test("chat_server.ts with nc: real clients chat, then Ctrl+C tells everyone and exits 0", {
+  ignore: NO_NC,
+}, async () => {
   await using server = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"], {
     denoFlags: ["--allow-net=127.0.0.1"],
   });

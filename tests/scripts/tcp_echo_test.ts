@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
 
 const SERVER = "tcp_echo_server.ts";
@@ -93,8 +93,8 @@ Deno.test("tcp_echo_server echoes 1,000 concurrent connections, every byte verif
   }
 });
 
-const HAS_NC = await requireTool("nc", ["-h"]);
-const HAS_SOCAT = await requireTool("socat", ["-V"]);
+const NO_NC = await missingTool("nc", ["-h"]);
+const NO_SOCAT = await missingTool("socat", ["-V"]);
 
 async function pipeThroughTool(
   command: string,
@@ -116,7 +116,7 @@ async function pipeThroughTool(
 
 Deno.test({
   name: "tcp_echo_server returns 1 MiB of random bytes to nc unchanged",
-  ignore: !HAS_NC,
+  ignore: NO_NC,
   async fn() {
     await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
     const data = randomBytes(1 << 20);
@@ -128,7 +128,7 @@ Deno.test({
 
 Deno.test({
   name: "tcp_echo_server returns 1 MiB of random bytes to socat unchanged",
-  ignore: !HAS_SOCAT,
+  ignore: NO_SOCAT,
   async fn() {
     await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
     const data = randomBytes(1 << 20);

@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../lib/cli/log.ts";
 import { serveUdp, type UdpServer } from "../../lib/udp/serve_udp.ts";
-import {
-  haveTool,
-  LossyRelay,
-  receiveWithin,
-  spawn,
-  spawnScript,
-  udpSocket,
-  writeAndClose,
-} from "../helpers/udp.ts";
+import { LossyRelay, receiveWithin, udpSocket } from "../helpers/udp.ts";
+import { spawn, spawnScript, writeAndClose } from "../helpers/script_process.ts";
+import { missingTool } from "../helpers/external_tool.ts";
+
+const NO_SOCAT = await missingTool("socat", ["-V"]);
+const NO_NC = await missingTool("nc", ["-h"]);
 
 const quiet = new Logger({ level: "error" });
 
@@ -284,8 +281,9 @@ async function withSocatEcho(use: (port: string) => Promise<void>): Promise<void
   }
 }
 
-Deno.test("socat as an echo server answers our client's message, ping and stdin modes", async () => {
-  if (!await haveTool("socat")) return;
+Deno.test("socat as an echo server answers our client's message, ping and stdin modes", {
+  ignore: NO_SOCAT,
+}, async () => {
   await withSocatEcho(async (port) => {
     const message = await client(["--port", port, "--message", "to socat"]).finish();
     assert.equal(message.stdout, "to socat\n");
@@ -304,8 +302,9 @@ Deno.test("socat as an echo server answers our client's message, ping and stdin 
   });
 });
 
-Deno.test("nc -u as a server receives our client's message and its typed reply is printed", async () => {
-  if (!await haveTool("nc")) return;
+Deno.test("nc -u as a server receives our client's message and its typed reply is printed", {
+  ignore: NO_NC,
+}, async () => {
   const nc = spawn("nc", ["-v", "-u", "-l", "127.0.0.1", "0"], "piped");
   const writer = nc.child.stdin.getWriter();
   try {

@@ -3,7 +3,7 @@ import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { Logger } from "../../lib/cli/log.ts";
 import { serveTcp } from "../../lib/tcp/serve_tcp.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -181,7 +181,7 @@ Deno.test("serveTcp explains an address already in use", () => {
   );
 });
 
-const HAS_PYTHON = await requireTool("python3", ["-c", "import socket, struct"]);
+const NO_PYTHON = await missingTool("python3", ["-c", "import socket, struct"]);
 
 // Regression: a client that resets its connection while it waits in the
 // accept queue makes Deno's accept() reject with NotConnected; a bare
@@ -189,7 +189,7 @@ const HAS_PYTHON = await requireTool("python3", ["-c", "import socket, struct"])
 // accepting. The accept loop must log and go on.
 Deno.test({
   name: "serveTcp keeps accepting after clients reset while queued for accept",
-  ignore: !HAS_PYTHON,
+  ignore: NO_PYTHON,
   async fn() {
     const lines: string[] = [];
     await using server = serveTcp(async (conn) => {
