@@ -186,7 +186,10 @@ Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 
     const started = performance.now();
     const status = await server.interrupt();
     assert.equal(status.code, 0);
-    assert.ok(performance.now() - started < 2_000, "did not exit promptly");
+    // The server has no grace period here, so it exits at once; this bound only
+    // turns a hang (a timer or socket keeping the process alive) into a failure,
+    // and is generous so that a loaded machine never trips it.
+    assert.ok(performance.now() - started < 10_000, "did not exit promptly");
     for (const client of clients) {
       assert.equal(
         await client.read(new Uint8Array(16)),
@@ -267,10 +270,15 @@ Deno.test("tcp_echo_server survives running out of file descriptors, idling whil
     const retry = /retrying in 1000 ms/;
     await server.waitForLine(retry);
     const before = await readProcessUsage(server.child.pid);
+    const wallStart = performance.now();
     await server.waitForLine(retry, 5_000, server.countLines(retry) + 1);
     const after = await readProcessUsage(server.child.pid);
+    const wall = (performance.now() - wallStart) / 1000;
     const cpu = after.cpuSeconds - before.cpuSeconds;
-    assert.ok(cpu <= 0.1, `used ${cpu.toFixed(2)} s of CPU in one backoff period`);
+    // CPU per wall-clock second while it waits: a spinning loop uses most of a
+    // core, a sleeping one next to nothing, on a fast or a slow machine alike
+    // (a loaded machine only stretches the wall time, which loosens the bound).
+    assert.ok(cpu <= 0.1 * wall, `used ${cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
     // An accepted client is still served.
     const first = clients[0]!;
     await writeAll(first, new TextEncoder().encode("still here"));
