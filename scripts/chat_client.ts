@@ -24,6 +24,8 @@
  * Lines from the server are sanitised again before printing: a client should
  * not trust a server with its terminal either.
  *
+ * Built on `Deno.connect`, wrapped by `connectTcp` in lib/tcp/connect_tcp.ts (timeout, advice).
+ *
  * @module
  */
 

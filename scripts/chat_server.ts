@@ -35,6 +35,9 @@
  * queue bounds, flood control and line limit; a WebSocket Origin check
  * refuses (403) pages from other sites.
  *
+ * Built on `Deno.listen` (two listeners), wrapped by `serveTcp` in lib/tcp/serve_tcp.ts; the web
+ * port upgrades with `upgradeWebSocket` in lib/websocket/websocket_upgrade.ts.
+ *
  * @module
  */
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 import { parseListeningLine } from "../../lib/net/net_addr.ts";
 
@@ -19,11 +19,11 @@ export const ROOT: string = join(import.meta.dirname!, "..", "..");
 function spawnChild(
   command: string,
   args: string[],
-  options: { stdin?: "piped" | "null"; env?: Record<string, string> } = {},
+  options: { stdin?: "piped" | "null"; env?: Record<string, string>; cwd?: string } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(command, {
     args,
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
@@ -66,6 +66,8 @@ export interface StartScriptOptions {
   stdin?: "piped" | "null";
   /** Extra environment. */
   env?: Record<string, string>;
+  /** The working directory, default: the project root. */
+  cwd?: string;
   /** A command that runs the runtime, e.g. `["bash", "-c", 'ulimit -n 40; exec "$@"', "bash"]`. */
   prefix?: string[];
 }
@@ -76,8 +78,8 @@ export function scriptPath(name: string): string {
 }
 
 /**
- * Spawns `deno run <flags> scripts/<name> <args>` and waits for its
- * `listening on` line.
+ * Spawns `deno run <flags> scripts/<name> <args>` (or an absolute path, such
+ * as a bundled copy) and waits for its `listening on` line.
  */
 export async function startScript(
   name: string,
@@ -89,9 +91,9 @@ export async function startScript(
     ...(options.prefix ? [...prefixArgs, Deno.execPath()] : []),
     "run",
     ...(options.denoFlags ?? ["--allow-net=127.0.0.1,[::1]"]),
-    scriptPath(name),
+    isAbsolute(name) ? name : scriptPath(name),
     ...args,
-  ], { stdin: options.stdin, env: options.env });
+  ], { stdin: options.stdin, env: options.env, cwd: options.cwd });
 
   const stdout: string[] = [];
   const stderr: string[] = [];
