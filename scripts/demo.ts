@@ -15,7 +15,7 @@
 
 import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
-import { parseListeningLine } from "../lib/net/net_addr.ts";
+import { formatHostPort, parseListeningLine } from "../lib/net/net_addr.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -335,8 +335,9 @@ async function webChat(): Promise<void> {
     const tcpLine = await serverOut.next(/^listening on /);
     const httpLine = await serverOut.next(/^listening on http:\/\//);
     indent(`${tcpLine}\n${httpLine}`);
-    const tcpPort = tcpLine.match(/:(\d+)$/)![1]!;
-    const webUrl = httpLine.slice("listening on ".length).replace(/\/$/, "");
+    const tcpPort = String(parseListeningLine(tcpLine)!.port);
+    const web = parseListeningLine(httpLine)!;
+    const webUrl = `${web.scheme}://${formatHostPort(web.hostname, web.port)}`;
 
     show(`deno run ${NET} scripts/chat_client.ts --port ${tcpPort} --nick bob &   # bob, on TCP`);
     bob = new Deno.Command(Deno.execPath(), {
