@@ -183,7 +183,10 @@ Deno.test("udp_client.ts --message retries through a relay that drops its first 
   ]).finish();
   assert.equal(result.code, 0);
   assert.equal(result.stdout, "hello\n");
-  assert.match(result.stderr, /\(reply after [23] tries/);
+  // At least one resend (the first datagram was dropped); a loaded machine that
+  // answers after the 0.5 s timeout may add more, which is not what this checks.
+  const tries = Number(result.stderr.match(/\(reply after (\d+) tries/)?.[1]);
+  assert.ok(tries >= 2, result.stderr);
   assert.equal(relay.record.dropped, 1);
 });
 
@@ -196,7 +199,8 @@ Deno.test("udp_client.ts stdin mode prints each reply in order despite loss and 
   });
   const lines = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`);
   const proc = client(
-    ["--port", String(relay.addr.port), "--timeout", "0.2", "--retries", "5"],
+    // 0.5 s per try, 6 tries: a reply late on a loaded machine is resent, not lost.
+    ["--port", String(relay.addr.port), "--timeout", "0.5", "--retries", "5"],
     { stdin: "piped" },
   );
   await writeAndClose(proc.child, lines.join("\n") + "\n");
