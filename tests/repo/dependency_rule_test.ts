@@ -112,6 +112,24 @@ Deno.test("every package in lib/ is in the dependency table and has a mod.ts", a
   }
 });
 
+Deno.test("each lib/<pkg>/mod.ts re-exports every public module of its package, and only that", async () => {
+  for (const pkg of Object.keys(ALLOWED)) {
+    const modules: string[] = [];
+    for await (const entry of Deno.readDir(join(ROOT, "lib", pkg))) {
+      const name = entry.name;
+      if (entry.isFile && name.endsWith(".ts") && name !== "mod.ts" && !name.startsWith("_")) {
+        modules.push(`./${name}`);
+      }
+    }
+    const mod = await Deno.readTextFile(join(ROOT, "lib", pkg, "mod.ts"));
+    assert.match(mod, /@module/, `lib/${pkg}/mod.ts has a @module doc`);
+    const code = mod.replace(/\/\*[\s\S]*?\*\//g, "").split("\n").filter((line) => line.trim());
+    const exported = code.map((line) => line.match(/^export \* from "(\.\/[^"]+)";$/)?.[1]);
+    assert.ok(exported.every((path) => path !== undefined), `lib/${pkg}/mod.ts only re-exports`);
+    assert.deepEqual(exported.sort(), modules.sort(), `lib/${pkg}/mod.ts`);
+  }
+});
+
 Deno.test("lib/ never imports scripts/ or tests/, and nothing outside lib/", async () => {
   const outside = (await libEdges()).filter((edge) => !edge.to.startsWith("lib/"));
   assert.deepEqual(outside, []);
