@@ -65,13 +65,25 @@ export async function missingTool(
   command: string,
   probeArgs: string[] = ["-h"],
 ): Promise<boolean> {
-  if (await hasTool(command, probeArgs)) return false;
+  return ignoreUnless(`${command} ${probeArgs.join(" ")}`, await hasTool(command, probeArgs));
+}
+
+/**
+ * The `ignore:` value for a test that needs something a probe found present
+ * or not (a tool, a cached download): the same rule as
+ * {@linkcode missingTool}, for a check of your own.
+ *
+ * @param what What is needed, as the failing test under CI names it.
+ * @param present Whether it is there.
+ * @returns Whether to ignore the test.
+ */
+export function ignoreUnless(what: string, present: boolean): boolean {
+  if (present) return false;
   if (!IN_CI) return true;
-  const key = `${command} ${probeArgs.join(" ")}`;
-  if (!reportedMissing.has(key)) {
-    reportedMissing.add(key);
-    Deno.test(`${key} works, as CI=true requires (.ci/run installs it)`, () => {
-      throw new Error(`${key} failed or is not installed; CI=true needs every interop tool`);
+  if (!reportedMissing.has(what)) {
+    reportedMissing.add(what);
+    Deno.test(`${what} works, as CI=true requires (.ci/run installs it)`, () => {
+      throw new Error(`${what} failed or is not installed; CI=true needs every interop tool`);
     });
   }
   return false;
