@@ -24,6 +24,8 @@
  * Lines from the server are sanitised again before printing: a client should
  * not trust a server with its terminal either.
  *
+ * Built on `Deno.connect`, wrapped by `connectTcp` in lib/tcp/connect_tcp.ts (timeout, advice).
+ *
  * @module
  */
 
@@ -34,7 +36,7 @@ import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
-import { closeQuietly } from "../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 /** Lines from the server longer than this are cut off (the server sends far shorter ones). */

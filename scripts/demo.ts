@@ -14,11 +14,13 @@
  * @module
  */
 
+import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
+import { formatHostPort, parseListeningLine } from "../lib/net/net_addr.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const SCRIPTS = new URL(".", import.meta.url).pathname;
+const SCRIPTS = import.meta.dirname!;
 const NET = "--allow-net=127.0.0.1";
 
 /** A server started for the demo. */
@@ -40,7 +42,7 @@ function indent(text: string): void {
 async function startServer(script: string, flags: string[], args: string[]): Promise<DemoServer> {
   show(`deno run ${flags.join(" ")} scripts/${script} ${args.join(" ")} &`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -66,8 +68,8 @@ async function startServer(script: string, flags: string[], args: string[]): Pro
       for (let line; (line = stdoutLines.next()) !== null;) {
         indent(line);
         // The first `listening on` line is the main port (a server may print more).
-        const match = line.match(/listening on .*:(\d+)\/?$/);
-        if (match && port === 0) port = Number(match[1]);
+        const listening = parseListeningLine(line);
+        if (listening && port === 0) port = listening.port;
       }
     }
   } finally {
@@ -100,7 +102,7 @@ async function runClient(
   const input = stdin === undefined ? "" : `printf '${stdin.replaceAll("\n", "\\n")}' | `;
   show(`${input}deno run ${flags.join(" ")} scripts/${script} ${quoted}`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -207,7 +209,7 @@ async function chatRoom(): Promise<void> {
     args: [
       "run",
       NET,
-      SCRIPTS + "chat_client.ts",
+      join(SCRIPTS, "chat_client.ts"),
       "--port",
       port,
       "--nick",
@@ -331,7 +333,7 @@ async function webChat(): Promise<void> {
   const args = ["--port", "0", "--http-port", "0"];
   show(`deno run ${NET} scripts/chat_server.ts ${args.join(" ")} &`);
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", NET, SCRIPTS + "chat_server.ts", ...args],
+    args: ["run", NET, join(SCRIPTS, "chat_server.ts"), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -345,12 +347,13 @@ async function webChat(): Promise<void> {
     const tcpLine = await serverOut.next(/^listening on /);
     const httpLine = await serverOut.next(/^listening on http:\/\//);
     indent(`${tcpLine}\n${httpLine}`);
-    const tcpPort = tcpLine.match(/:(\d+)$/)![1]!;
-    const webUrl = httpLine.slice("listening on ".length).replace(/\/$/, "");
+    const tcpPort = String(parseListeningLine(tcpLine)!.port);
+    const web = parseListeningLine(httpLine)!;
+    const webUrl = `${web.scheme}://${formatHostPort(web.hostname, web.port)}`;
 
     show(`deno run ${NET} scripts/chat_client.ts --port ${tcpPort} --nick bob &   # bob, on TCP`);
     bob = new Deno.Command(Deno.execPath(), {
-      args: ["run", NET, SCRIPTS + "chat_client.ts", "--port", tcpPort, "--nick", "bob"],
+      args: ["run", NET, join(SCRIPTS, "chat_client.ts"), "--port", tcpPort, "--nick", "bob"],
       stdin: "piped",
       stdout: "piped",
       stderr: "null",

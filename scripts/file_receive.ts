@@ -53,6 +53,9 @@
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
  * prints `sent deno.json: ... verified by the receiver`, and `received/deno.json` appears.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
+ * lib/tcp/serve_tcp.ts; each connection is a `FileReceiver` (lib/file_transfer/file_receiver.ts).
+ *
  * @module
  */
 

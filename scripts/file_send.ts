@@ -38,6 +38,9 @@
  * receiver`; the same command again prints `error: the receiver refused the file: deno.json
  * already exists on the receiver (it runs without --overwrite)` and exits 1.
  *
+ * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
+ * lib/tcp/connect_tcp.ts; the protocol is `sendFile` in lib/file_transfer/file_sender.ts.
+ *
  * @module
  */
 

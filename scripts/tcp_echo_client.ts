@@ -20,6 +20,9 @@
  *
  * Expected: `--message hello` prints `hello`; the pipe prints `1000000`.
  *
+ * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
+ * lib/tcp/connect_tcp.ts (timeout, advice); `--bench` uses `runEchoLoad` in lib/load/echo_load.ts.
+ *
  * @module
  */
 

@@ -19,6 +19,9 @@
  * Try it: `nc 127.0.0.1 7000`, type `hello`, and `hello` comes back.
  * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`) and `conn.read`/`conn.write`,
+ * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown).
+ *
  * @module
  */
 

@@ -32,6 +32,10 @@
  * `64 bytes from 127.0.0.1:7001: seq=N time=0.1 ms` lines and
  * `5 datagrams transmitted, 5 received, 0% loss, ...`; the pipe prints `one`, `two`.
  *
+ * Built on `Deno.listenDatagram` and `socket.send`/`socket.receive`, wrapped by `listenUdp`
+ * in lib/udp/listen_udp.ts and `DatagramRequester` in lib/udp/datagram_requester.ts (resends,
+ * reply matching).
+ *
  * @module
  */
 

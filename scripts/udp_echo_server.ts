@@ -17,6 +17,9 @@
  * Try it: `nc -u 127.0.0.1 7001`, type `hello`, and `hello` comes back.
  * `echo hi | socat - UDP:127.0.0.1:7001` prints `hi`.
  *
+ * Built on `Deno.listenDatagram` and `socket.receive`/`socket.send`, wrapped by `serveUdp` in
+ * lib/udp/serve_udp.ts (receive loop, per-source rate limit, drop counts).
+ *
  * @module
  */
 

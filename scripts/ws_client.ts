@@ -18,6 +18,9 @@
  * `deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi`
  * prints `hi`.
  *
+ * Built on the runtime's `WebSocket` (Web API; `Deno.createHttpClient` for `--ca`), with no lib
+ * wrapper for the socket itself.
+ *
  * @module
  */
 

@@ -23,6 +23,10 @@
  * `deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi`
  * prints `hi`.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
+ * lib/tcp/serve_tcp.ts; each request upgrades with `upgradeWebSocket` in
+ * lib/websocket/websocket_upgrade.ts.
+ *
  * @module
  */
 

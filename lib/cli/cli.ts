@@ -109,6 +109,7 @@ const COMMON_OPTIONS = {
  * @example
  * ```ts
  * import { parseCli } from "./cli.ts";
+ * import assert from "node:assert/strict";
  *
  * const { values } = parseCli(["--port", "0"], {
  *   name: "demo.ts",
@@ -118,7 +119,8 @@ const COMMON_OPTIONS = {
  *     port: { type: "integer", default: 7000, min: 0, max: 65535, description: "Port" },
  *   },
  * });
- * console.assert(values.port === 0 && values.help === false);
+ * assert.equal(values.port, 0);
+ * assert.equal(values.help, false);
  * ```
  */
 export function parseCli<const O extends Record<string, OptionSpec>>(
@@ -215,9 +217,10 @@ function describeParseError(error: unknown): string {
  * @example
  * ```ts
  * import { formatHelp } from "./cli.ts";
+ * import assert from "node:assert/strict";
  *
  * const help = formatHelp({ name: "x.ts", summary: "Does x.", usage: ["deno run x.ts"], options: {} });
- * console.assert(help.includes("--help"));
+ * assert.match(help, /--help/);
  * ```
  */
 export function formatHelp<O extends Record<string, OptionSpec>>(spec: CliSpec<O>): string {
@@ -302,10 +305,12 @@ export function parseCliOrExit<const O extends Record<string, OptionSpec>>(
  * @example
  * ```ts
  * import { listenOptions, parseCli } from "./cli.ts";
+ * import assert from "node:assert/strict";
  *
  * const spec = { name: "x.ts", summary: "X.", usage: ["deno run x.ts"], options: listenOptions(7000) };
  * const { values } = parseCli(["--port", "0"], spec);
- * console.assert(values.host === "127.0.0.1" && values.port === 0);
+ * assert.equal(values.host, "127.0.0.1");
+ * assert.equal(values.port, 0);
  * ```
  */
 export function listenOptions<const P extends number>(
@@ -335,8 +340,9 @@ export function listenOptions<const P extends number>(
  * @example
  * ```ts
  * import { connectOptions } from "./cli.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(connectOptions(7000).port.default === 7000);
+ * assert.equal(connectOptions(7000).port.default, 7000);
  * ```
  */
 export function connectOptions<const P extends number>(defaultPort: P, peer = "Server") {

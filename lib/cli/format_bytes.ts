@@ -15,9 +15,10 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
  * @example
  * ```ts
  * import { formatBytes } from "./format_bytes.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatBytes(512) === "512 B");
- * console.assert(formatBytes(209_715_200) === "200.0 MiB");
+ * assert.equal(formatBytes(512), "512 B");
+ * assert.equal(formatBytes(209_715_200), "200.0 MiB");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -42,9 +43,10 @@ export function formatBytes(bytes: number): string {
  * @example
  * ```ts
  * import { formatRate } from "./format_bytes.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatRate(50_000_000, 2) === "25.0 MB/s");
- * console.assert(formatRate(1750, 0.05) === "35.0 kB/s");
+ * assert.equal(formatRate(50_000_000, 2), "25.0 MB/s");
+ * assert.equal(formatRate(1750, 0.05), "35.0 kB/s");
  * ```
  */
 export function formatRate(bytes: number, seconds: number): string {

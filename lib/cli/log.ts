@@ -48,12 +48,14 @@ const COLORS: Record<LogLevel, string> = {
  * @example
  * ```ts
  * import { Logger } from "./log.ts";
+ * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
  * const log = new Logger({ level: "warn", write: (line) => lines.push(line) });
  * log.info("not shown");
  * log.warn("disk almost full");
- * console.assert(lines.length === 1 && lines[0]!.endsWith("warn  disk almost full"));
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0]!, /warn  disk almost full$/);
  * ```
  */
 export class Logger {

@@ -131,6 +131,7 @@ function formatDuration(seconds: number): string {
  * @example A bar that writes into an array (as on a terminal)
  * ```ts
  * import { ProgressBar } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
  *
  * let clock = 0;
  * const out: string[] = [];
@@ -145,7 +146,8 @@ function formatDuration(seconds: number): string {
  * bar.update(501); // skipped: less than `interval` since the last draw
  * clock = 1000;
  * bar.finish(1000); // last draw and a newline
- * console.assert(out.length === 2 && out[1]!.includes("100.0%") && out[1]!.endsWith("\n"));
+ * assert.equal(out.length, 2);
+ * assert.match(out[1]!, /100\.0%.*\n$/);
  * ```
  */
 export class ProgressBar {

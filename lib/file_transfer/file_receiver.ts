@@ -24,7 +24,7 @@ import { hashFilePrefix } from "./hash_file_prefix.ts";
 import { FailureThrottle } from "./failure_throttle.ts";
 import { createNonce, verifyChallenge } from "./transfer_auth.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Default {@linkcode FileReceiverOptions.maxSize}: 1 GiB. */

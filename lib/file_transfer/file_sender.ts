@@ -26,7 +26,7 @@ import { hashFilePrefix } from "./hash_file_prefix.ts";
 import { signChallenge } from "./transfer_auth.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Options for {@linkcode sendFile}. */

@@ -165,9 +165,10 @@ export class FileTransferError extends Error {
  * @example
  * ```ts
  * import { encodeMessage } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
  * const frame = encodeMessage({ type: "start", offset: 0 });
- * console.assert(frame[3] === frame.length - 4);
+ * assert.equal(frame[3], frame.length - 4);
  * ```
  */
 export function encodeMessage(message: FileTransferMessage): Uint8Array {
@@ -224,15 +225,16 @@ export interface FileTransferMessageTypes {
  * @example
  * ```ts
  * import { decodeMessage } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
  * const json = '{"type":"file","version":1,"name":"a.txt","size":5}';
  * const message = decodeMessage(new TextEncoder().encode(json), ["file"]);
- * console.assert(message.type === "file" && message.size === 5);
- * try {
- *   decodeMessage(new TextEncoder().encode(json), ["file"], { maxSize: 4 });
- * } catch (error) {
- *   console.assert(error instanceof RangeError);
- * }
+ * assert.equal(message.type, "file");
+ * assert.equal(message.size, 5);
+ * assert.throws(
+ *   () => decodeMessage(new TextEncoder().encode(json), ["file"], { maxSize: 4 }),
+ *   RangeError,
+ * );
  * ```
  */
 export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
@@ -344,8 +346,9 @@ function byteCount(value: unknown, what: string): number {
  * @example
  * ```ts
  * import { toHex } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(toHex(new Uint8Array([0, 255])) === "00ff");
+ * assert.equal(toHex(new Uint8Array([0, 255])), "00ff");
  * ```
  */
 export function toHex(digest: Uint8Array): string {

@@ -5,16 +5,16 @@
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "./logger.ts";
 
 /** Options for {@linkcode onShutdownSignal}. */
 export interface ShutdownSignalOptions {
   /**
    * Where "shutting down" is logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /**
@@ -41,7 +41,7 @@ export function onShutdownSignal(
   shutdown: (signal: Deno.Signal) => void,
   options: ShutdownSignalOptions = {},
 ): () => void {
-  const log = options.logger ?? new Logger();
+  const log = options.logger ?? STDERR_LOGGER;
   let started = false;
   const onSignal = (signal: Deno.Signal) => {
     if (started) {

@@ -205,9 +205,10 @@ async function connectOnce(hostname: string, options: ConnectTcpOptions): Promis
  * @example
  * ```ts
  * import { explainConnectError } from "./connect_tcp.ts";
+ * import assert from "node:assert/strict";
  *
  * const error = explainConnectError(new Deno.errors.ConnectionRefused("refused"), "127.0.0.1", 7000, false);
- * console.assert(error.message === "connection refused: is the server running on 127.0.0.1:7000?");
+ * assert.equal(error.message, "connection refused: is the server running on 127.0.0.1:7000?");
  * ```
  */
 export function explainConnectError(

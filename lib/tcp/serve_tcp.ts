@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError, ListenError } from "../net/net_errors.ts";
@@ -98,9 +99,9 @@ export interface ServeTcpOptions {
   /**
    * Where accept errors, refusals and idle closes are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** What a connection handler gets besides the connection itself. */
@@ -176,7 +177,7 @@ export class TcpServer implements AsyncDisposable {
 
   #listener: Deno.Listener;
   #handler: ConnectionHandler;
-  #log: Logger;
+  #log: ServerLogger;
   #maxConnections: number;
   #idleTimeout: number;
   #gracePeriod: number;
@@ -216,7 +217,7 @@ export class TcpServer implements AsyncDisposable {
     this.#busyMessage = typeof busy === "string" ? new TextEncoder().encode(busy) : busy;
     this.#handler = handler;
     this.#noDelay = options.noDelay ?? false;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
 
     try {
       this.#listener = options.tls
@@ -444,29 +445,6 @@ export class TcpServer implements AsyncDisposable {
  */
 export function serveTcp(handler: ConnectionHandler, options: ServeTcpOptions = {}): TcpServer {
   return new TcpServer(handler, options);
-}
-
-/**
- * Closes a connection or listener, ignoring the error when it is already
- * closed (or any other error from `close()`: there is nothing left to do).
- *
- * @param closer Anything with `close()`.
- *
- * @example
- * ```ts
- * import { closeQuietly } from "./serve_tcp.ts";
- *
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * closeQuietly(listener);
- * closeQuietly(listener); // no error the second time
- * ```
- */
-export function closeQuietly(closer: { close(): void }): void {
-  try {
-    closer.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 function errorText(error: unknown): string {

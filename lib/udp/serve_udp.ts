@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { listenUdp } from "./listen_udp.ts";
 import { SourceRateLimiter } from "./source_rate_limiter.ts";
@@ -86,9 +86,9 @@ export interface ServeUdpOptions {
   /**
    * Where drops, errors and shutdown are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** Why a {@linkcode UdpServer} dropped a datagram. */
@@ -131,7 +131,7 @@ export class UdpServer implements AsyncDisposable {
 
   #socket: Deno.DatagramConn;
   #handler: DatagramHandler;
-  #log: Logger;
+  #log: ServerLogger;
   #buffer: Uint8Array;
   #maxDatagram: number;
   #limiter: SourceRateLimiter | null;
@@ -181,7 +181,7 @@ export class UdpServer implements AsyncDisposable {
     // One byte more than the limit: a datagram that fills the buffer was too long.
     this.#buffer = new Uint8Array(this.#maxDatagram + 1);
     this.#handler = handler;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
     this.#onDrop = options.onDrop;
 
     this.#socket = listenUdp(hostname, port);

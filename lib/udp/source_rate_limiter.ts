@@ -50,13 +50,14 @@ const SWEEP_INTERVAL_MS = 1000;
  * @example Two datagrams in a burst, then refuse
  * ```ts
  * import { SourceRateLimiter } from "./source_rate_limiter.ts";
+ * import assert from "node:assert/strict";
  *
  * const now = 0;
  * const limiter = new SourceRateLimiter({ rate: 1, burst: 2, now: () => now });
- * console.assert(limiter.check("127.0.0.1") === "allowed");
- * console.assert(limiter.check("127.0.0.1") === "allowed");
- * console.assert(limiter.check("127.0.0.1") === "rate-limited");
- * console.assert(limiter.check("::1") === "allowed"); // another source has its own bucket
+ * assert.equal(limiter.check("127.0.0.1"), "allowed");
+ * assert.equal(limiter.check("127.0.0.1"), "allowed");
+ * assert.equal(limiter.check("127.0.0.1"), "rate-limited");
+ * assert.equal(limiter.check("::1"), "allowed"); // another source has its own bucket
  * ```
  */
 export class SourceRateLimiter {

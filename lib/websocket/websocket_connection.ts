@@ -6,7 +6,7 @@
  */
 
 import type { ChunkReader } from "../io/chunk_reader.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { OutboundQueue, type OutboundQueueFailure } from "../io/outbound_queue.ts";
 import { CLOSE_CODE, encodeClosePayload, truncateCloseReason } from "./websocket_close.ts";
 import {

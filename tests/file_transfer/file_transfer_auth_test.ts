@@ -23,7 +23,8 @@ import {
 import { FailureThrottle } from "../../lib/file_transfer/failure_throttle.ts";
 import { importSecret } from "../../lib/file_transfer/transfer_auth.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { closeQuietly, serveTcp, type ServeTcpOptions } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
+import { serveTcp, type ServeTcpOptions } from "../../lib/tcp/serve_tcp.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 
 const QUIET = new Logger({ level: "error", write: () => {} });

@@ -23,7 +23,8 @@ import {
 } from "../../lib/file_transfer/file_transfer_protocol.ts";
 import { encodeLengthPrefixed } from "../../lib/framing/length_prefixed.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { closeQuietly, serveTcp, type TcpServer } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
+import { serveTcp, type TcpServer } from "../../lib/tcp/serve_tcp.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 
 const QUIET = new Logger({ level: "error", write: () => {} });

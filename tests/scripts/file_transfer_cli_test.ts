@@ -4,12 +4,13 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { runScript, type ScriptProcess, startScript } from "../helpers/script_process.ts";
 import { writeRandomFile } from "../../lib/file_transfer/write_random_file.ts";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 
 const SEND = "file_send.ts";
 const RECEIVE = "file_receive.ts";
@@ -429,7 +430,7 @@ Deno.test("file_receive.ts fails at startup with advice when the system will not
       "run",
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
-      new URL("../../scripts/file_receive.ts", import.meta.url).pathname,
+      join(import.meta.dirname!, "../../scripts/file_receive.ts"),
       "--port",
       "0",
       "--dir",
@@ -467,7 +468,7 @@ Deno.test("file_receive.ts fails at startup with advice when the system will not
 });
 
 Deno.test("nc pushing a file into file_receive.ts reads a plain-text hint", {
-  ignore: !(await requireTool("nc", ["-h"])),
+  ignore: await missingTool("nc", ["-h"]),
 }, async () => {
   const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
   try {

@@ -1,8 +1,9 @@
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
 
 const SERVER = "tcp_echo_server.ts";
@@ -92,8 +93,8 @@ Deno.test("tcp_echo_server echoes 1,000 concurrent connections, every byte verif
   }
 });
 
-const HAS_NC = await requireTool("nc", ["-h"]);
-const HAS_SOCAT = await requireTool("socat", ["-V"]);
+const NO_NC = await missingTool("nc", ["-h"]);
+const NO_SOCAT = await missingTool("socat", ["-V"]);
 
 async function pipeThroughTool(
   command: string,
@@ -115,7 +116,7 @@ async function pipeThroughTool(
 
 Deno.test({
   name: "tcp_echo_server returns 1 MiB of random bytes to nc unchanged",
-  ignore: !HAS_NC,
+  ignore: NO_NC,
   async fn() {
     await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
     const data = randomBytes(1 << 20);
@@ -127,7 +128,7 @@ Deno.test({
 
 Deno.test({
   name: "tcp_echo_server returns 1 MiB of random bytes to socat unchanged",
-  ignore: !HAS_SOCAT,
+  ignore: NO_SOCAT,
   async fn() {
     await using server = await startScript(SERVER, ["--port", "0", "--quiet"]);
     const data = randomBytes(1 << 20);
@@ -185,7 +186,10 @@ Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 
     const started = performance.now();
     const status = await server.interrupt();
     assert.equal(status.code, 0);
-    assert.ok(performance.now() - started < 2_000, "did not exit promptly");
+    // The server has no grace period here, so it exits at once; this bound only
+    // turns a hang (a timer or socket keeping the process alive) into a failure,
+    // and is generous so that a loaded machine never trips it.
+    assert.ok(performance.now() - started < 10_000, "did not exit promptly");
     for (const client of clients) {
       assert.equal(
         await client.read(new Uint8Array(16)),
@@ -199,19 +203,19 @@ Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 
 });
 
 Deno.test("tcp_echo_server and client speak TLS with the test certificate", async () => {
-  const fixtures = new URL("../fixtures/", import.meta.url).pathname;
+  const fixtures = join(import.meta.dirname!, "..", "fixtures");
   await using server = await startScript(SERVER, [
     "--port",
     "0",
     "--tls-cert",
-    `${fixtures}localhost.crt`,
+    join(fixtures, "localhost.crt"),
     "--tls-key",
-    `${fixtures}localhost.key`,
+    join(fixtures, "localhost.key"),
   ], { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] });
   assert.match(server.stdout[0]!, /^listening on tls:\/\/127\.0\.0\.1:\d+$/);
   const result = await runScript(
     CLIENT,
-    ["--port", String(server.port), "--tls", "--ca", `${fixtures}ca.crt`, "-m", "over tls"],
+    ["--port", String(server.port), "--tls", "--ca", join(fixtures, "ca.crt"), "-m", "over tls"],
     { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] },
   );
   assert.equal(result.code, 0, result.stderr);
@@ -266,10 +270,15 @@ Deno.test("tcp_echo_server survives running out of file descriptors, idling whil
     const retry = /retrying in 1000 ms/;
     await server.waitForLine(retry);
     const before = await readProcessUsage(server.child.pid);
+    const wallStart = performance.now();
     await server.waitForLine(retry, 5_000, server.countLines(retry) + 1);
     const after = await readProcessUsage(server.child.pid);
+    const wall = (performance.now() - wallStart) / 1000;
     const cpu = after.cpuSeconds - before.cpuSeconds;
-    assert.ok(cpu <= 0.1, `used ${cpu.toFixed(2)} s of CPU in one backoff period`);
+    // CPU per wall-clock second while it waits: a spinning loop uses most of a
+    // core, a sleeping one next to nothing, on a fast or a slow machine alike
+    // (a loaded machine only stretches the wall time, which loosens the bound).
+    assert.ok(cpu <= 0.1 * wall, `used ${cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
     // An accepted client is still served.
     const first = clients[0]!;
     await writeAll(first, new TextEncoder().encode("still here"));

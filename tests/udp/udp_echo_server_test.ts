@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { serveUdp } from "../../lib/udp/serve_udp.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { haveTool, receiveWithin, spawn, spawnScript, udpSocket } from "../helpers/udp.ts";
+import { receiveWithin, udpSocket } from "../helpers/udp.ts";
+import { spawn, spawnScript } from "../helpers/script_process.ts";
+import { missingTool } from "../helpers/external_tool.ts";
+
+const NO_SOCAT = await missingTool("socat", ["-V"]);
+const NO_NC = await missingTool("nc", ["-h"]);
 
 const quiet = new Logger({ level: "error" });
 const echo = (datagram: Uint8Array) => datagram;
@@ -259,33 +264,38 @@ Deno.test("udp_echo_server.ts without net permission names the flag to add", asy
   assert.match(denied.stderr, /--allow-net=127\.0\.0\.1/);
 });
 
-Deno.test("socat as a client gets its datagram echoed by our server", async () => {
-  if (!await haveTool("socat")) return;
-  await using server = serveUdp(echo, { logger: quiet });
-  const socat = spawn("socat", ["-t", "0.1", "-", `UDP:127.0.0.1:${server.addr.port}`], "piped");
-  const writer = socat.child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("via socat\n"));
-  // socat exits 0.1 s (-t) after its stdin closes; the echo is already back by then.
-  await socat.stdout.waitFor(/via socat\n/);
-  await writer.close();
-  const { code, stdout } = await socat.finish();
-  assert.equal(code, 0);
-  assert.equal(stdout, "via socat\n");
-});
+Deno.test(
+  "socat as a client gets its datagram echoed by our server",
+  { ignore: NO_SOCAT },
+  async () => {
+    await using server = serveUdp(echo, { logger: quiet });
+    const socat = spawn("socat", ["-t", "0.1", "-", `UDP:127.0.0.1:${server.addr.port}`], "piped");
+    const writer = socat.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("via socat\n"));
+    // socat exits 0.1 s (-t) after its stdin closes; the echo is already back by then.
+    await socat.stdout.waitFor(/via socat\n/);
+    await writer.close();
+    const { code, stdout } = await socat.finish();
+    assert.equal(code, 0);
+    assert.equal(stdout, "via socat\n");
+  },
+);
 
-Deno.test("socat as a client over IPv6 gets its datagram echoed", async () => {
-  if (!await haveTool("socat")) return;
-  await using server = serveUdp(echo, { hostname: "::1", logger: quiet });
-  const socat = spawn("socat", ["-t", "0.1", "-", `UDP6:[::1]:${server.addr.port}`], "piped");
-  const writer = socat.child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("six via socat\n"));
-  await socat.stdout.waitFor(/six via socat\n/);
-  await writer.close();
-  assert.equal((await socat.finish()).stdout, "six via socat\n");
-});
+Deno.test(
+  "socat as a client over IPv6 gets its datagram echoed",
+  { ignore: NO_SOCAT },
+  async () => {
+    await using server = serveUdp(echo, { hostname: "::1", logger: quiet });
+    const socat = spawn("socat", ["-t", "0.1", "-", `UDP6:[::1]:${server.addr.port}`], "piped");
+    const writer = socat.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("six via socat\n"));
+    await socat.stdout.waitFor(/six via socat\n/);
+    await writer.close();
+    assert.equal((await socat.finish()).stdout, "six via socat\n");
+  },
+);
 
-Deno.test("nc -u as a client gets each line echoed by our server", async () => {
-  if (!await haveTool("nc")) return;
+Deno.test("nc -u as a client gets each line echoed by our server", { ignore: NO_NC }, async () => {
   await using server = serveUdp(echo, { logger: quiet });
   const nc = spawn("nc", ["-u", "127.0.0.1", String(server.addr.port)], "piped");
   const writer = nc.child.stdin.getWriter();

@@ -141,7 +141,8 @@ Deno.test("DatagramRequester matches replies by id and counts duplicates and str
 Deno.test("DatagramRequester resends after a timeout and a late first reply completes the request once", async () => {
   // The server ignores the first copy of every request and answers later ones.
   const server = scriptedServer((request, index) => index === 1 ? [] : [request]);
-  const requester = new DatagramRequester(server.addr, { timeout: 50, retries: 3 });
+  // 200 ms per try: the answer to the second copy has 600 ms to arrive, even on a loaded machine.
+  const requester = new DatagramRequester(server.addr, { timeout: 200, retries: 3 });
   try {
     const reply = await requester.request(7, encodeEchoProbe(7));
     assert.ok(reply.attempts >= 2, `expected a resend, got ${reply.attempts} attempts`);
