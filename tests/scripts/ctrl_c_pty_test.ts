@@ -1,0 +1,166 @@
+/**
+ * Ctrl+C as a user presses it: the real `deno task` on a pseudo-terminal,
+ * the interrupt key written to the terminal, so the kernel signals the whole
+ * foreground process group.
+ *
+ * Regression (newcomer trial B2): one keypress under `deno task` delivered
+ * SIGINT twice, once from the terminal to the process group and once
+ * forwarded by `deno task`, 1-2 ms apart; lib/net/shutdown_signals.ts took
+ * the second as "Ctrl+C again", exited 130 and skipped the summary. The
+ * tests that signalled one `deno run` PID never saw it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { NO_PTY, startOnPty } from "../helpers/pty_process.ts";
+
+const DENO = Deno.execPath();
+const LISTENING = /listening on (?:\w+:\/\/)?(?:\[[^\]]+\]|[^\s:]+):(\d+)/;
+
+function portOf(line: string): number {
+  return Number(line.match(LISTENING)![1]);
+}
+
+function assertNoForcedExit(lines: string[]): void {
+  assert.ok(
+    !lines.some((line) => /second Ctrl\+C/.test(line)),
+    `one keypress was taken as two:\n${lines.join("\n")}`,
+  );
+}
+
+Deno.test({
+  name: "deno task echo-server: one Ctrl+C with a client connected shuts down gracefully, exit 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "echo-server", "--port", "0"]);
+    const port = portOf(await pty.waitForLine(LISTENING));
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("hi\n"));
+    const echoed = new Uint8Array(3);
+    assert.equal(await conn.read(echoed), 3);
+    await pty.pressCtrlC();
+    // The server closes our connection as it shuts down.
+    assert.equal(await conn.read(new Uint8Array(16)).catch(() => null), null);
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    assertNoForcedExit(pty.lines);
+    assert.ok(
+      pty.lines.some((line) => /info +shut down: served 1 connection, echoed 3 bytes/.test(line)),
+      pty.lines.join("\n"),
+    );
+  },
+});
+
+Deno.test({
+  name: "deno task udp-server: one Ctrl+C after an echo prints the summary and exits 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "udp-server", "--port", "0"]);
+    const port = portOf(await pty.waitForLine(LISTENING));
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      await socket.send(new TextEncoder().encode("ping"), {
+        transport: "udp",
+        hostname: "127.0.0.1",
+        port,
+      });
+      const [reply] = await socket.receive();
+      assert.equal(new TextDecoder().decode(reply), "ping");
+    } finally {
+      socket.close();
+    }
+    await pty.pressCtrlC();
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    assertNoForcedExit(pty.lines);
+    assert.ok(
+      pty.lines.some((line) => /info +shut down: received 1, echoed 1/.test(line)),
+      pty.lines.join("\n"),
+    );
+  },
+});
+
+Deno.test({
+  name: "deno task file-receive: one Ctrl+C with a sender connected shuts down gracefully, exit 0",
+  ignore: NO_PTY,
+  async fn() {
+    const dir = await Deno.makeTempDir({ dir: new URL("../../", import.meta.url).pathname });
+    try {
+      const name = dir.split("/").at(-1)!;
+      // The task allows reading and writing only under received/, so this
+      // run points --dir inside the project directory at a fresh folder.
+      await using pty = startOnPty(DENO, [
+        "run",
+        "--allow-net=127.0.0.1",
+        `--allow-read=${name}`,
+        `--allow-write=${name}`,
+        "scripts/file_receive.ts",
+        "--port",
+        "0",
+        "--dir",
+        name,
+      ]);
+      const port = portOf(await pty.waitForLine(LISTENING));
+      using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await pty.waitForLine(/#1 .* connected|saving files/);
+      await pty.pressCtrlC();
+      assert.equal(await pty.status, 0, pty.lines.join("\n"));
+      assertNoForcedExit(pty.lines);
+      assert.ok(
+        pty.lines.some((line) => /info +shut down: saved 0 files, 0 unsaved/.test(line)),
+        pty.lines.join("\n"),
+      );
+      conn.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "deno task file-receive: one Ctrl+C under the real task with a sender connected exits 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "file-receive", "--port", "0"]);
+    const port = portOf(await pty.waitForLine(LISTENING));
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await pty.waitForLine(/saving files in/);
+    await pty.pressCtrlC();
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    assertNoForcedExit(pty.lines);
+    assert.ok(
+      pty.lines.some((line) => /info +shut down: saved 0 files/.test(line)),
+      pty.lines.join("\n"),
+    );
+    conn.close();
+  },
+});
+
+Deno.test({
+  name: "deno task echo-server: SIGTERM shuts down without offering Ctrl+C to force",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "echo-server", "--port", "0"]);
+    await pty.waitForLine(LISTENING);
+    await pty.sendSigterm();
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    const line = await pty.waitForLine(/SIGTERM: shutting down/);
+    assert.doesNotMatch(line, /Ctrl\+C/);
+  },
+});
+
+Deno.test({
+  name: "a deliberate second Ctrl+C, well after the first, still forces exit 130",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["run", "tests/fixtures/slow_shutdown.ts"]);
+    await pty.waitForLine(/^ready$/);
+    await pty.pressCtrlC();
+    await pty.waitForLine(/SIGINT: shutting down \(Ctrl\+C again to force\)/);
+    // Not synchronisation: "deliberate" means later than the 250 ms within
+    // which a second SIGINT is taken as the same keypress.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await pty.pressCtrlC();
+    assert.equal(await pty.status, 130, pty.lines.join("\n"));
+    await pty.waitForLine(/second Ctrl\+C: exiting without waiting/);
+  },
+});
