@@ -41,16 +41,19 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import {
   DEFAULT_MAX_FILE_SIZE,
   FileReceiver,
   type ReceiveResult,
 } from "../lib/file_transfer/file_receiver.ts";
-import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
+import { formatBytes } from "../lib/cli/format_bytes.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
+import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 
 /** Totals printed at shutdown. */
@@ -102,13 +105,15 @@ function logOutcome(log: Logger, peer: string, result: ReceiveResult, seconds: n
         `${peer} saved ${result.path}: ${formatBytes(result.size ?? 0)} verified, ${
           formatBytes(result.received)
         } received in ${seconds.toFixed(2)} s (${
-          formatRate(result.received, seconds)
-        }), sha256 ${result.sha256}`,
+          // Binary units for the rate too, like the sizes beside it.
+          seconds > 0
+            ? `${formatBytes(Math.round(result.received / seconds))}/s`
+            : "- B/s"}), sha256 ${result.sha256}`,
       );
       break;
     case "interrupted":
       if (result.name === undefined) {
-        log.info(`${peer} left before sending a header`);
+        log.debug(`${peer} left before sending a header`);
       } else {
         const have = result.offset + result.received;
         log.warn(
@@ -140,7 +145,7 @@ const CLI = {
     "  scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    ...listenOptions(7003),
+    ...listenHostsOptions(7003),
     dir: {
       type: "string",
       short: "d",
@@ -192,7 +197,7 @@ const CLI = {
 /** Starts the receiver from command-line flags; resolves to the exit code once it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
-  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  const log = new Logger({ level: logLevel(values) });
   let tls;
   try {
     tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
@@ -221,27 +226,39 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     sync: !values["no-sync"],
   });
   const stats: ReceiveStats = { saved: 0, unsaved: 0, bytes: 0 };
-  let server: TcpServer;
+  let group: ServerGroup<TcpServer>;
   try {
-    server = serveTcp(receiveHandler(receiver, log, stats), {
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      gracePeriod: values["grace-period"] * 1000,
-      handleSignals: true,
-      logger: log,
-    });
+    // One listener per --host, all on one port, saving into the same --dir.
+    group = await serveHosts(
+      values.host,
+      (hostname, port) =>
+        serveTcp(receiveHandler(receiver, log, stats), {
+          hostname,
+          port,
+          tls,
+          maxConnections: values["max-connections"],
+          idleTimeout: values["idle-timeout"] * 1000,
+          gracePeriod: values["grace-period"] * 1000,
+          logger: log,
+        }),
+      { port: values.port, handleSignals: true, logger: log },
+    );
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
+    if (isPermissionError(error)) {
+      const read = [dir, ...(tls ? [values["tls-cert"], values["tls-key"]] : [])].join(",");
+      const flags = [allowNetFlag(values.host), `--allow-read=${read}`, `--allow-write=${dir}`];
+      console.error(`run: ${formatRunCommand(flags, { args })}`);
+    }
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
+  for (const addr of group.addrs) {
+    console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  }
   log.info(`saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)`);
-  await server.finished;
-  log.warn(
-    `shut down: saved ${stats.saved} files, ${stats.unsaved} unsaved, ${
+  await group.finished;
+  log.info(
+    `shut down: saved ${formatCount(stats.saved, "file")}, ${stats.unsaved} unsaved, ${
       formatBytes(stats.bytes)
     } received`,
   );

@@ -80,43 +80,6 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deno task file-receive: one Ctrl+C with a sender connected shuts down gracefully, exit 0",
-  ignore: NO_PTY,
-  async fn() {
-    const dir = await Deno.makeTempDir({ dir: new URL("../../", import.meta.url).pathname });
-    try {
-      const name = dir.split("/").at(-1)!;
-      // The task allows reading and writing only under received/, so this
-      // run points --dir inside the project directory at a fresh folder.
-      await using pty = startOnPty(DENO, [
-        "run",
-        "--allow-net=127.0.0.1",
-        `--allow-read=${name}`,
-        `--allow-write=${name}`,
-        "scripts/file_receive.ts",
-        "--port",
-        "0",
-        "--dir",
-        name,
-      ]);
-      const port = portOf(await pty.waitForLine(LISTENING));
-      using conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await pty.waitForLine(/#1 .* connected|saving files/);
-      await pty.pressCtrlC();
-      assert.equal(await pty.status, 0, pty.lines.join("\n"));
-      assertNoForcedExit(pty.lines);
-      assert.ok(
-        pty.lines.some((line) => /info +shut down: saved 0 files, 0 unsaved/.test(line)),
-        pty.lines.join("\n"),
-      );
-      conn.close();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
   name: "deno task file-receive: one Ctrl+C under the real task with a sender connected exits 0",
   ignore: NO_PTY,
   async fn() {
