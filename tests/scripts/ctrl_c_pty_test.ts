@@ -13,6 +13,9 @@
  */
 
 import assert from "node:assert/strict";
+import { BufferedReader } from "../../lib/io/buffered_reader.ts";
+import { writeAll } from "../../lib/io/write_all.ts";
+import { decodeMessage, encodeMessage } from "../../lib/file_transfer/file_transfer_protocol.ts";
 import { NO_PTY, startOnPty } from "../helpers/pty_process.ts";
 
 const DENO = Deno.execPath();
@@ -80,21 +83,39 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deno task file-receive: one Ctrl+C under the real task with a sender connected exits 0",
+  name: "deno task file-receive: one Ctrl+C during a transfer shuts down gracefully, exit 0",
   ignore: NO_PTY,
   async fn() {
-    await using pty = startOnPty(DENO, ["task", "file-receive", "--port", "0"]);
-    const port = portOf(await pty.waitForLine(LISTENING));
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await pty.waitForLine(/saving files in/);
-    await pty.pressCtrlC();
-    assert.equal(await pty.status, 0, pty.lines.join("\n"));
-    assertNoForcedExit(pty.lines);
-    assert.ok(
-      pty.lines.some((line) => /info +shut down: saved 0 files/.test(line)),
-      pty.lines.join("\n"),
-    );
-    conn.close();
+    // The task saves into received/; a unique name, and its .part removed after.
+    const name = `ctrl-c-test-${crypto.randomUUID()}.bin`;
+    const part = new URL(`../../received/.${name}.part`, import.meta.url);
+    try {
+      await using pty = startOnPty(DENO, ["task", "file-receive", "--port", "0"]);
+      const port = portOf(await pty.waitForLine(LISTENING));
+      using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeAll(
+        conn,
+        encodeMessage({ type: "file", version: 1, name, size: 1 << 20 }),
+      );
+      // The resume frame: 4-byte length, then that much JSON.
+      const reader = new BufferedReader(conn);
+      const frame = await reader.readFrame({ maxFrameSize: 16_384 });
+      assert.ok(frame, "the receiver closed before answering the header");
+      const resume = decodeMessage(frame, ["resume"]);
+      assert.equal(resume.offset, 0);
+      await writeAll(conn, encodeMessage({ type: "start", offset: 0 }));
+      await writeAll(conn, new Uint8Array(64 * 1024));
+      await pty.waitForLine(/receiving ctrl-c-test/);
+      await pty.pressCtrlC();
+      assert.equal(await pty.status, 0, pty.lines.join("\n"));
+      assertNoForcedExit(pty.lines);
+      assert.ok(
+        pty.lines.some((line) => /info +shut down: saved 0 files, 1 unsaved/.test(line)),
+        pty.lines.join("\n"),
+      );
+    } finally {
+      await Deno.remove(part).catch(() => {});
+    }
   },
 });
 
@@ -125,5 +146,40 @@ Deno.test({
     await pty.pressCtrlC();
     assert.equal(await pty.status, 130, pty.lines.join("\n"));
     await pty.waitForLine(/second Ctrl\+C: exiting without waiting/);
+  },
+});
+
+Deno.test({
+  name: "deno task ws-server: one Ctrl+C with a WebSocket client connected exits 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "ws-server", "--port", "0"]);
+    const port = portOf(await pty.waitForLine(LISTENING));
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/echo`);
+    const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    await pty.pressCtrlC();
+    // The server says goodbye with Close 1001 (going away).
+    assert.equal((await closed).code, 1001);
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    assertNoForcedExit(pty.lines);
+  },
+});
+
+Deno.test({
+  name: "deno task chat-server: one Ctrl+C with a member connected exits 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(DENO, ["task", "chat-server", "--port", "0", "--http-port", "0"]);
+    const port = portOf(await pty.waitForLine(LISTENING));
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("erin\n"));
+    await pty.waitForLine(/connected/);
+    await pty.pressCtrlC();
+    assert.equal(await pty.status, 0, pty.lines.join("\n"));
+    assertNoForcedExit(pty.lines);
   },
 });
