@@ -344,7 +344,7 @@ async function bench(hostname: string, values: Values): Promise<number> {
   if (result.lost > 0) {
     console.error(
       `note: ${result.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
-        `server drops the excess (udp_echo_server.ts allows 10000/s per source: raise its --rate)`,
+        `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
     );
   }
   if (result.roundTrips === 0) {
