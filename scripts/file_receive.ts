@@ -59,7 +59,7 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import {
   DEFAULT_MAX_FILE_SIZE,
@@ -67,10 +67,13 @@ import {
   type ReceiveResult,
 } from "../lib/file_transfer/file_receiver.ts";
 import { formatByteRate, formatBytes } from "../lib/cli/format_bytes.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { encodeBusyVerdict } from "../lib/file_transfer/file_transfer_protocol.ts";
 import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
+import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 
@@ -132,7 +135,7 @@ function logOutcome(log: Logger, peer: string, result: ReceiveResult, seconds: n
       break;
     case "interrupted":
       if (result.name === undefined) {
-        log.info(`${peer} left before sending a header`);
+        log.debug(`${peer} left before sending a header`);
       } else {
         const have = result.offset + result.received;
         log.warn(
@@ -166,7 +169,7 @@ const CLI = {
     "  scripts/file_receive.ts --secret-file secret.txt",
   ],
   options: {
-    ...listenOptions(7003),
+    ...listenHostsOptions(7003),
     dir: {
       type: "string",
       short: "d",
@@ -232,7 +235,7 @@ const CLI = {
 /** Starts the receiver from command-line flags; resolves to the exit code once it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
-  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  const log = new Logger({ level: logLevel(values) });
   let tls;
   try {
     tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
@@ -282,46 +285,59 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     secret,
   });
   const stats: ReceiveStats = { saved: 0, unsaved: 0, bytes: 0 };
-  let server: TcpServer;
+  let group: ServerGroup<TcpServer>;
   try {
-    server = serveTcp(receiveHandler(receiver, log, stats), {
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxConnections: values["max-connections"],
-      // Said in the protocol, so the sender reads "busy" and retries.
-      busyMessage: encodeBusyVerdict(values["max-connections"]),
-      idleTimeout: values["idle-timeout"] * 1000,
-      gracePeriod: values["grace-period"] * 1000,
-      handleSignals: true,
-      logger: log,
-    });
+    // One listener per --host, all on one port, saving into the same --dir.
+    group = await serveHosts(
+      values.host,
+      (hostname, port) =>
+        serveTcp(receiveHandler(receiver, log, stats), {
+          hostname,
+          port,
+          tls,
+          maxConnections: values["max-connections"],
+          // Said in the protocol, so the sender reads "busy" and retries.
+          busyMessage: encodeBusyVerdict(values["max-connections"]),
+          idleTimeout: values["idle-timeout"] * 1000,
+          gracePeriod: values["grace-period"] * 1000,
+          logger: log,
+        }),
+      { port: values.port, handleSignals: true, logger: log },
+    );
   } catch (error) {
     // The lib's advice names no flag; ours does.
     const message = error instanceof ListenError
       ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
       : (error as Error).message;
     console.error(`error: ${message}`);
+    if (isPermissionError(error)) {
+      const read = [dir, ...(tls ? [values["tls-cert"], values["tls-key"]] : [])].join(",");
+      const flags = [allowNetFlag(values.host), `--allow-read=${read}`, `--allow-write=${dir}`];
+      console.error(`run: ${formatRunCommand(flags, { args })}`);
+    }
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
+  for (const addr of group.addrs) {
+    console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  }
   log.info(
     `saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)${
       secret ? ", from senders that know the secret" : ""
     }`,
   );
-  if (!secret && !isLoopback(server.addr.hostname)) {
+  for (const addr of group.addrs) {
+    if (secret || isLoopback(addr.hostname)) continue;
     log.warn(
-      `no --secret: anyone who can reach ${formatAddr(server.addr)} can write files of up to ${
+      `no --secret: anyone who can reach ${formatAddr(addr)} can write files of up to ${
         formatBytes(values["max-size"])
       } into ${dir}/; use --secret-file, with --tls-cert so the files are not readable on the way`,
     );
   }
-  await server.finished;
-  log.warn(
-    `shut down: saved ${stats.saved} ${
-      stats.saved === 1 ? "file" : "files"
-    }, ${stats.unsaved} unsaved, ${formatBytes(stats.bytes)} received`,
+  await group.finished;
+  log.info(
+    `shut down: saved ${formatCount(stats.saved, "file")}, ${stats.unsaved} unsaved, ${
+      formatBytes(stats.bytes)
+    } received`,
   );
   return 0;
 }

@@ -25,11 +25,14 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
+import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, isDisconnectError, ListenError } from "../lib/net/net_errors.ts";
+import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { ReadBuffer } from "../lib/io/read_buffer.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { writeAll } from "../lib/io/write_all.ts";
@@ -48,13 +51,13 @@ export interface EchoStats {
 /**
  * Returns a connection handler that echoes until the client half-closes.
  *
- * @param log Where connects and disconnects are logged.
+ * @param log Where connects and disconnects are logged (debug level: `--verbose`).
  * @param stats Counters updated as connections finish.
  * @returns The handler for {@linkcode serveTcp}.
  */
 export function echoHandler(log: Logger, stats: EchoStats) {
   return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
-    if (log.enabled("info")) log.info(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} connected`);
+    log.debug(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} connected`);
     stats.connections++;
     // conn.read() straight into a ReadBuffer, rather than a ChunkReader:
     // no promise of our own per read, which matters with thousands of idle
@@ -75,9 +78,11 @@ export function echoHandler(log: Logger, stats: EchoStats) {
       how = ctx.signal.aborted ? "closed by shutdown" : `dropped (${(error as Error).message})`;
     } finally {
       stats.bytes += bytes;
-      if (log.enabled("info")) {
-        log.info(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} ${how} after echoing ${bytes} bytes`);
-      }
+      log.debug(
+        `#${ctx.id} ${formatAddr(ctx.remoteAddr)} ${how} after echoing ${
+          formatCount(bytes, "byte")
+        }`,
+      );
     }
   };
 }
@@ -91,7 +96,7 @@ const CLI = {
     "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    ...listenOptions(7000),
+    ...listenHostsOptions(7000),
     "max-connections": {
       type: "integer",
       default: 10_000,
@@ -107,13 +112,17 @@ const CLI = {
     },
     ...TLS_SERVER_OPTIONS,
   },
-  notes: ["Try it: nc 127.0.0.1 7000   (type a line; it comes back)"],
+  notes: [
+    "Prints one line per address: `listening on 127.0.0.1:7000` (`tls://127.0.0.1:7000` with TLS).",
+    "Both loopbacks at once: --host 127.0.0.1 --host ::1 (one port for both, also with --port 0).",
+    "Try it: nc 127.0.0.1 7000   (type a line; it comes back)",
+  ],
 } as const;
 
 /** Starts the server from command-line flags; resolves when it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
-  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  const log = new Logger({ level: logLevel(values) });
   let tls;
   try {
     tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
@@ -123,30 +132,41 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
 
   const stats: EchoStats = { connections: 0, bytes: 0 };
-  let server: TcpServer;
+  let group: ServerGroup<TcpServer>;
   try {
-    server = serveTcp(echoHandler(log, stats), {
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      // Nothing to finish in an echo: on Ctrl+C close every connection at once.
-      gracePeriod: 0,
-      handleSignals: true,
-      logger: log,
-    });
+    // One listener per --host, all on one port, sharing the handler's counters.
+    group = await serveHosts(values.host, (hostname, port) =>
+      serveTcp(echoHandler(log, stats), {
+        hostname,
+        port,
+        tls,
+        maxConnections: values["max-connections"],
+        idleTimeout: values["idle-timeout"] * 1000,
+        // Nothing to finish in an echo: on Ctrl+C close every connection at once.
+        gracePeriod: 0,
+        logger: log,
+      }), { port: values.port, handleSignals: true, logger: log });
   } catch (error) {
     // The lib's advice names no flag; ours does.
     const message = error instanceof ListenError
       ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
       : (error as Error).message;
     console.error(`error: ${message}`);
+    if (isPermissionError(error)) {
+      const read = tls ? [`--allow-read=${values["tls-cert"]},${values["tls-key"]}`] : [];
+      console.error(`run: ${formatRunCommand([allowNetFlag(values.host), ...read], { args })}`);
+    }
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
-  await server.finished;
-  log.warn(`shut down: served ${stats.connections} connections, echoed ${stats.bytes} bytes`);
+  for (const addr of group.addrs) {
+    console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  }
+  await group.finished;
+  log.info(
+    `shut down: served ${formatCount(stats.connections, "connection")}, echoed ${
+      formatCount(stats.bytes, "byte")
+    }`,
+  );
   return 0;
 }
 

@@ -130,7 +130,11 @@ const CLI = {
       valueName: "BYTES",
       description: "Ping and bench: datagram size, 16-byte header included",
     },
-    bench: { type: "boolean", description: "Measure round trips/s and latency instead" },
+    bench: {
+      type: "boolean",
+      description:
+        "Measure round trips/s and latency instead (start the server with --rate 0, see below)",
+    },
     "in-flight": {
       type: "integer",
       short: "d",
@@ -161,6 +165,8 @@ const CLI = {
     "Needs --unstable-net (Deno.listenDatagram is unstable); `deno task udp-client` adds it.",
     "Exit codes: 0 ok, 1 no reply (or, ping, no reply at all), 2 usage error.",
     "For an IPv6 server: --host ::1 with --allow-net=[::1].",
+    "--bench: udp_echo_server.ts drops datagrams over 10000/s per source by default, which one",
+    "client easily exceeds; start it without the limit: deno task udp-server --rate 0",
     "Ping, bench and stdin datagrams start with a 16-byte header (magic, sequence number,",
     "send time), so they need an echo server; --message sends TEXT bare.",
   ],
@@ -342,12 +348,13 @@ async function bench(hostname: string, values: Values): Promise<number> {
   if (result.lost > 0) {
     console.error(
       `note: ${result.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
-        `server drops the excess (udp_echo_server.ts allows 10000/s per source: raise its --rate)`,
+        `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
     );
   }
   if (result.roundTrips === 0) {
     console.error(
-      `error: no echo from ${formatHostPort(hostname, values.port)}: is the server running?`,
+      `error: no echo from ${formatHostPort(hostname, values.port)}: is the server running? ` +
+        `(if so, it may be dropping for its rate limit: start udp_echo_server.ts with --rate 0)`,
     );
     return 1;
   }

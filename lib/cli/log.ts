@@ -14,7 +14,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Options for {@linkcode Logger}. */
 export interface LoggerOptions {
   /**
-   * The lowest level printed: `quiet` scripts use `"warn"`, `--verbose` ones `"debug"`.
+   * The lowest level printed: `"warn"` with `--quiet`, `"debug"` with `-v`/`--verbose`
+   * (`logLevel()` in `cli.ts` picks it from the flags).
    *
    * @default {"info"}
    */
@@ -79,7 +80,7 @@ export class Logger {
     return LEVELS[level] >= this.#min;
   }
 
-  /** Logs details useful when debugging (shown with `--verbose`). */
+  /** Logs details: each connection, retries (shown with `-v`/`--verbose`). */
   debug(message: string): void {
     this.#log("debug", message);
   }

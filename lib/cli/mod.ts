@@ -26,6 +26,8 @@
  */
 export * from "./cli.ts";
 export * from "./format_bytes.ts";
+export * from "./format_count.ts";
 export * from "./log.ts";
 export * from "./progress_bar.ts";
+export * from "./run_command.ts";
 export * from "./tls_files.ts";

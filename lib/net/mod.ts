@@ -32,5 +32,6 @@
 export * from "./logger.ts";
 export * from "./net_addr.ts";
 export * from "./net_errors.ts";
+export * from "./serve_hosts.ts";
 export * from "./shutdown_signals.ts";
 export * from "./token_bucket.ts";

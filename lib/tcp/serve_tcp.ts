@@ -67,8 +67,9 @@ export interface ServeTcpOptions {
   /** Shut down when this signal aborts. */
   signal?: AbortSignal;
   /**
-   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT exits at once
-   * with code 130.
+   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT, 250 ms or
+   * more after the first, exits at once with code 130 (see
+   * `onShutdownSignal`). For several servers, use `serveHosts` instead.
    *
    * @default {false}
    */

@@ -55,7 +55,9 @@ Deno.test("tcp_echo_server echoes a one-shot message from tcp_echo_client and ex
   const status = await server.interrupt();
   assert.equal(status.code, 0);
   assert.ok(
-    server.stderr.some((line) => /shut down: served 1 connections, echoed 12 bytes/.test(line)),
+    server.stderr.some((line) =>
+      /info +shut down: served 1 connection, echoed 12 bytes/.test(line)
+    ),
   );
 });
 
@@ -142,7 +144,8 @@ Deno.test({
 });
 
 Deno.test("tcp_echo_server keeps serving others when a client resets mid-stream", async () => {
-  await using server = await startScript(SERVER, ["--port", "0"]);
+  // -v: connection lines are debug.
+  await using server = await startScript(SERVER, ["--port", "0", "-v"]);
   const conn = await Deno.connect({ port: server.port });
   // Unread echoes in our receive buffer make close() send a RST, not a FIN.
   await writeAll(conn, randomBytes(200_000));
@@ -175,7 +178,7 @@ Deno.test("tcp_echo_server memory stays bounded while a client sends but never r
 });
 
 Deno.test("tcp_echo_server on SIGINT closes connected clients cleanly and exits 0", async () => {
-  await using server = await startScript(SERVER, ["--port", "0"]);
+  await using server = await startScript(SERVER, ["--port", "0", "--verbose"]);
   const clients = await Promise.all(
     Array.from({ length: 5 }, () => Deno.connect({ port: server.port })),
   );
@@ -295,4 +298,51 @@ Deno.test("tcp_echo_server survives running out of file descriptors, idling whil
   // With descriptors free again, new clients are accepted.
   const data = randomBytes(1000);
   assert.deepEqual(await echoOnce(server.port, data), data);
+});
+
+Deno.test("tcp_echo_server with --host twice serves both loopbacks on one port, with one summary", async () => {
+  await using server = await startScript(SERVER, [
+    "--host",
+    "127.0.0.1",
+    "--host",
+    "[::1]",
+    "--port",
+    "0",
+  ]);
+  await server.waitForLine(/listening on \[::1\]:\d+$/);
+  assert.deepEqual(server.stdout, [
+    `listening on 127.0.0.1:${server.port}`,
+    `listening on [::1]:${server.port}`,
+  ]);
+  for (const hostname of ["127.0.0.1", "::1"]) {
+    const data = new TextEncoder().encode(`via ${hostname}`);
+    assert.deepEqual(await echoOnce(server.port, data, hostname), data);
+  }
+  const status = await server.interrupt();
+  assert.equal(status.code, 0);
+  assert.equal(server.countLines(/shutting down/), 1, server.stderr.join("\n"));
+  assert.equal(server.countLines(/info +shut down: served 2 connections, echoed 20 bytes$/), 1);
+  // Connection lines are debug: shown with -v only.
+  assert.equal(server.countLines(/ connected$/), 0);
+});
+
+Deno.test("tcp_echo_server -v logs each connection", async () => {
+  await using server = await startScript(SERVER, ["--port", "0", "-v"]);
+  assert.deepEqual(await echoOnce(server.port, new Uint8Array([1])), new Uint8Array([1]));
+  await server.waitForLine(/debug +#1 127\.0\.0\.1:\d+ connected$/);
+  await server.waitForLine(/debug +#1 127\.0\.0\.1:\d+ closed after echoing 1 byte$/);
+});
+
+Deno.test("tcp_echo_server without net permission for its --host prints the whole deno run command", async () => {
+  // Regression (newcomer trial B9): the advice named only the flag, which a
+  // `deno task` user has nowhere to type.
+  const denied = await runScript(SERVER, ["--host", "127.0.0.2", "-p", "0"], {
+    denoFlags: ["--allow-net=127.0.0.1"],
+  });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /^error: permission denied: run with --allow-net=127\.0\.0\.2/);
+  assert.match(
+    denied.stderr,
+    /\nrun: deno run --allow-net=127\.0\.0\.2 scripts\/tcp_echo_server\.ts --host 127\.0\.0\.2 -p 0\n$/,
+  );
 });

@@ -254,6 +254,38 @@ Deno.test("udp_client.ts --bench reports round trips per second", async () => {
   assert.equal(match[2], "0");
 });
 
+Deno.test("udp_client.ts --bench with no echo at all names the server's rate limit as a cause", async () => {
+  // Regression (newcomer trial B5): against a rate-limiting server the bench
+  // could get nothing back and only asked "is the server running?". A socket
+  // that never answers stands in for a server dropping everything.
+  const silent = udpSocket();
+  try {
+    const result = await client([
+      "--port",
+      String((silent.addr as Deno.NetAddr).port),
+      "--bench",
+      "--duration",
+      "0.1",
+      "--warmup",
+      "0",
+      "--timeout",
+      "0.1",
+    ]).finish();
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /error: no echo from 127\.0\.0\.1:\d+: is the server running\?/);
+    assert.match(result.stderr, /rate limit: start udp_echo_server\.ts with --rate 0/);
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("udp_client.ts --help says to start the bench's server with --rate 0", async () => {
+  const help = await client(["--help"]).finish();
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--bench +Measure .*--rate 0/);
+  assert.match(help.stdout, /deno task udp-server --rate 0/);
+});
+
 Deno.test("udp_client.ts --help exits 0; conflicting modes exit 2", async () => {
   const help = await client(["--help"]).finish();
   assert.equal(help.code, 0);

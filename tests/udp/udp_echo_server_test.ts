@@ -215,7 +215,32 @@ Deno.test("udp_echo_server.ts prints its address, echoes, and prints stats on SI
   }
   const { code, stderr } = await server.finish();
   assert.equal(code, 0);
-  assert.match(stderr, /shut down: received 1, echoed 1, dropped 0/);
+  assert.match(stderr, /info +shut down: received 1, echoed 1, dropped 0/);
+});
+
+Deno.test("udp_echo_server.ts with --host twice listens on both loopbacks, one port, one summary", async () => {
+  const server = spawnScript(
+    "udp_echo_server.ts",
+    ["--host", "127.0.0.1", "--host", "::1", "--port", "0"],
+    { allowNet: "127.0.0.1,[::1]" },
+  );
+  try {
+    const [, port4] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/);
+    const [, port6] = await server.stdout.waitFor(/listening on \[::1\]:(\d+)\n/);
+    assert.equal(port6, port4, "--port 0 picks one port for every host");
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      const addr: Deno.NetAddr = { transport: "udp", hostname, port: Number(port4) };
+      const payload = new TextEncoder().encode(`via ${hostname}`);
+      assert.deepEqual(await roundTrip(addr, payload), payload);
+    }
+  } finally {
+    server.child.kill("SIGINT");
+  }
+  const { code, stdout, stderr } = await server.finish();
+  assert.equal(code, 0);
+  assert.equal(stdout.match(/listening on/g)?.length, 2);
+  assert.equal(stderr.match(/shutting down/g)?.length, 1, stderr);
+  assert.match(stderr, /info +shut down: received 2, echoed 2, dropped 0/);
 });
 
 Deno.test("udp_echo_server.ts listens on IPv6 with brackets in its address line", async () => {
@@ -262,6 +287,11 @@ Deno.test("udp_echo_server.ts without net permission names the flag to add", asy
     .finish();
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /--allow-net=127\.0\.0\.1/);
+  // The whole command, for a `deno task` user who typed no flags (newcomer trial B9).
+  assert.match(
+    denied.stderr,
+    /\nrun: deno run --unstable-net --allow-net=127\.0\.0\.1 scripts\/udp_echo_server\.ts --port 0\n/,
+  );
 });
 
 Deno.test(
