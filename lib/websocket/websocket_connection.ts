@@ -39,6 +39,11 @@ export interface WebSocketCloseInfo {
 /** The life of a connection: `open`, then `closing` once a Close frame is sent, then `closed`. */
 export type WebSocketReadyState = "open" | "closing" | "closed";
 
+/** The peer's Close frame, held in the inbox behind the messages that preceded it. */
+type PeerClose = { type: "close"; code: number; reason: string };
+/** A protocol error, held in the inbox behind the valid messages that preceded it. */
+type DeferredFailure = { type: "fail"; code: number; reason: string };
+
 /** Options for {@linkcode WebSocketConnection}. */
 export interface WebSocketConnectionOptions {
   /**
@@ -157,9 +162,10 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #closeTimeout: number;
 
   #state: WebSocketReadyState = "open";
-  // Messages not yet returned by receive(), and the peer's Close frame if it came after them:
-  // like end-of-stream after data, it takes effect once the application has read what preceded it.
-  #inbox: (WebSocketMessage | { type: "close"; code: number; reason: string })[] = [];
+  // Messages not yet returned by receive(), then the peer's Close frame or the protocol error
+  // that came after them in the same chunk: like end-of-stream after data, either takes effect
+  // once the application has read (and could answer) what preceded it.
+  #inbox: (WebSocketMessage | PeerClose | DeferredFailure)[] = [];
   #nextInbox = 0;
   #reading: Promise<void> | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
@@ -251,8 +257,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
           this.#inbox = [];
           this.#nextInbox = 0;
         }
-        if (item.type !== "close") return item;
-        this.#onPeerClose(item);
+        if (item.type === "close") this.#onPeerClose(item);
+        else if (item.type === "fail") this.#fail(item.code, item.reason);
+        else return item;
         continue;
       }
       if (this.#state !== "open") {
@@ -390,7 +397,16 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       failure = error;
     }
     for (const event of events) this.#handle(event);
-    if (failure) this.#fail(failure.closeCode, failure.message);
+    if (!failure) return;
+    // RFC 6455 lets an endpoint act on what it received before the frame that is wrong: the
+    // messages ahead of it are delivered and may be answered, and the connection fails only
+    // when the application reaches the error. Failing at once would queue our Close frame
+    // ahead of the application's replies, and those replies would be refused.
+    if (this.#state === "open" && this.#nextInbox < this.#inbox.length) {
+      this.#inbox.push({ type: "fail", code: failure.closeCode, reason: failure.message });
+    } else {
+      this.#fail(failure.closeCode, failure.message);
+    }
   }
 
   #handle(event: WebSocketEvent): void {
