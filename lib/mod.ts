@@ -57,6 +57,7 @@ export * from "./net/token_bucket.ts";
 export * from "./websocket/websocket_close.ts";
 export * from "./websocket/websocket_connection.ts";
 export * from "./websocket/websocket_decoder.ts";
+export * from "./websocket/websocket_deflate.ts";
 export * from "./websocket/websocket_frame.ts";
 export * from "./websocket/websocket_handshake.ts";
 export * from "./load/websocket_load.ts";

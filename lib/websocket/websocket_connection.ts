@@ -15,6 +15,7 @@ import {
   WebSocketDecoder,
   type WebSocketEvent,
 } from "./websocket_decoder.ts";
+import { deflateMessage, type PerMessageDeflate } from "./websocket_deflate.ts";
 import { encodeFrame, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
 import { WebSocketProtocolError } from "./websocket_protocol_error.ts";
 
@@ -114,7 +115,18 @@ export interface WebSocketConnectionOptions {
    * @default {3000}
    */
   closeTimeout?: number;
+  /**
+   * The permessage-deflate parameters agreed in the handshake (`acceptWebSocket` returns them),
+   * or `undefined` when the extension was not negotiated. Messages of at least `threshold`
+   * bytes are then sent compressed, and compressed messages from the peer are inflated within
+   * `maxMessageSize`.
+   *
+   * @default {undefined}
+   */
+  perMessageDeflate?: PerMessageDeflate;
 }
+
+const UTF8 = new TextEncoder();
 
 /** Default {@linkcode WebSocketConnectionOptions.maxBufferedAmount}: 4 MiB. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
@@ -156,6 +168,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #decoder: WebSocketDecoder;
   #queue: OutboundQueue;
   #mask: boolean;
+  #deflate: PerMessageDeflate | undefined;
+  #deflateWindowBits = 15;
   #overflowCloseCode: number;
   #pingInterval: number;
   #idleTimeout: number;
@@ -192,7 +206,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
    * @param conn The TCP or TLS connection; the WebSocket closes it at the end.
    * @param reader The reader the handshake was read with (it may hold buffered state).
    * @param options Role, limits and timers.
-   * @throws {RangeError} If a limit is invalid.
+   * @throws {RangeError} If a limit is invalid, or if `perMessageDeflate` lets the peer keep its
+   * compression context between messages (only no context takeover is supported).
    */
   constructor(conn: Deno.Conn, reader: ChunkReader, options: WebSocketConnectionOptions = {}) {
     const {
@@ -211,7 +226,30 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     // algorithm would only hold the next write back until the previous one is acknowledged.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.protocol = options.protocol;
-    this.#decoder = new WebSocketDecoder({ role, maxMessageSize, maxFragments });
+    const deflate = options.perMessageDeflate;
+    if (deflate) {
+      const peerResets = role === "server"
+        ? deflate.clientNoContextTakeover
+        : deflate.serverNoContextTakeover;
+      if (!peerResets) {
+        throw new RangeError(
+          "Cannot create WebSocket connection: permessage-deflate with context takeover by the " +
+            "peer is not supported",
+        );
+      }
+      // zlib cannot compress within 256 bytes: a window of 8 bits is only ever inflated.
+      this.#deflateWindowBits = Math.max(
+        9,
+        role === "server" ? deflate.serverMaxWindowBits : deflate.clientMaxWindowBits,
+      );
+    }
+    this.#deflate = deflate;
+    this.#decoder = new WebSocketDecoder({
+      role,
+      maxMessageSize,
+      maxFragments,
+      perMessageDeflate: deflate !== undefined,
+    });
     this.#mask = role === "client";
     this.#overflowCloseCode = overflowCloseCode;
     this.#maxBufferedAmount = maxBufferedAmount;
@@ -234,6 +272,15 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   /** `open`, `closing` (our Close frame is sent) or `closed`. */
   get readyState(): WebSocketReadyState {
     return this.#state;
+  }
+
+  /**
+   * The permessage-deflate parameters in use, or `undefined` without compression. For fan-out,
+   * compress a message once with `deflateMessage` and send the same RSV1 frame to every
+   * connection that has them.
+   */
+  get perMessageDeflate(): PerMessageDeflate | undefined {
+    return this.#deflate;
   }
 
   /** Bytes queued for sending and not yet written to the socket. */
@@ -281,7 +328,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   }
 
   /**
-   * Queues a message: a string as a text frame, bytes as a binary frame.
+   * Queues a message: a string as a text frame, bytes as a binary frame. With permessage-deflate,
+   * a message of at least `threshold` bytes is compressed first (synchronously), unless that
+   * does not make it smaller.
    *
    * @param data The message. Bytes are copied into the frame, so the caller may reuse them.
    * @returns `true` if queued; `false` if the connection is closing or closed, or if this
@@ -290,6 +339,20 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   send(data: string | Uint8Array): boolean {
     if (this.#state !== "open") return false;
     const opcode = typeof data === "string" ? OPCODE.TEXT : OPCODE.BINARY;
+    // A string's UTF-8 is at most 3 bytes per UTF-16 unit: shorter ones skip the encoding here.
+    if (this.#deflate && data.length * 3 >= this.#deflate.threshold) {
+      const bytes = typeof data === "string" ? UTF8.encode(data) : data;
+      if (bytes.length >= this.#deflate.threshold) {
+        const compressed = deflateMessage(bytes, {
+          level: this.#deflate.level,
+          windowBits: this.#deflateWindowBits,
+        });
+        if (compressed.length < bytes.length) {
+          return this.#enqueue(encodeFrame(opcode, compressed, { mask: this.#mask, rsv: 4 }));
+        }
+      }
+      return this.#enqueue(encodeFrame(opcode, bytes, { mask: this.#mask }));
+    }
     return this.#enqueue(encodeFrame(opcode, data, { mask: this.#mask }));
   }
 
