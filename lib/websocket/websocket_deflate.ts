@@ -18,6 +18,14 @@
  * few KiB to inflate; the output is at most the message itself when sending, and at most
  * `maxMessageSize` when inflating, because inflating stops as soon as the output would exceed it
  * (a small message that would inflate to 1 GiB costs no more than the limit).
+ * Measured with 1000 python websockets clients each echoing five 12 KB messages: the server's
+ * heap and RSS per connection were the same with compression on and off, within 12 KiB of
+ * noise (about 170 KiB RSS per connection after that traffic either way).
+ *
+ * Time: per message, one zlib call of a few microseconds plus about 1.5 µs per KiB at level 1
+ * (an 8 KiB JSON message: about 15 µs to deflate, 12 µs to inflate;
+ * `deno bench scripts/bench/websocket_codec_bench.ts`). It runs on the event loop, so the
+ * threshold keeps it off the many small messages where it would not pay.
  *
  * @module
  */
