@@ -2,6 +2,7 @@
 // their limits, the decoder's RSV1 rules fed raw bytes in several chunkings, and a compressed
 // exchange over a loopback TCP pair.
 import assert from "node:assert/strict";
+import zlib from "node:zlib";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { WebSocketConnection } from "../../lib/websocket/websocket_connection.ts";
@@ -125,6 +126,25 @@ Deno.test("inflateMessage stops a compression bomb at the limit and rejects inva
     code: "ERR_WS_INVALID_COMPRESSED_DATA",
     closeCode: 1007,
   });
+});
+
+Deno.test("inflateMessage rejects 1 GiB packed into about 1 MiB at the cost of the limit, not of the bomb", () => {
+  // One sync-flushed block sequence for 1 MiB of zeros, repeated: a valid DEFLATE stream of
+  // 1 GiB in about 1 MiB, built without ever holding the 1 GiB.
+  const piece = zlib.deflateRawSync(new Uint8Array(1 << 20), {
+    level: 9,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
+  const bomb = new Uint8Array(piece.length * 1024);
+  for (let i = 0; i < 1024; i++) bomb.set(piece, i * piece.length);
+  assert.ok(bomb.length < 1.1 * 2 ** 20, `${bomb.length} bytes`);
+  const before = Deno.memoryUsage().rss;
+  assert.throws(() => inflateMessage(bomb.subarray(0, bomb.length - 4), 1 << 20), {
+    closeCode: 1009,
+  });
+  // Inflating all of it first would have needed 1 GiB; stopping at the limit needs about 1 MiB.
+  const grown = Deno.memoryUsage().rss - before;
+  assert.ok(grown < 128 << 20, `RSS grew by ${grown} bytes`);
 });
 
 /** Masked frames as a client sends them; `rsv: 4` is RSV1. */
