@@ -32,6 +32,7 @@ export * from "./accept_http_upgrade.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";
 export * from "./websocket_decoder.ts";
+export * from "./websocket_deflate.ts";
 export * from "./websocket_frame.ts";
 export * from "./websocket_handshake.ts";
 export * from "./websocket_protocol_error.ts";
