@@ -21,6 +21,13 @@ export interface DatagramShaperOptions {
    * @default {1000}
    */
   maxHold?: number;
+  /**
+   * The most datagrams waiting out their delay at once; more are dropped
+   * (counted as `overflow`), so a long `delay` under a flood stays bounded.
+   *
+   * @default {4096}
+   */
+  maxDelayed?: number;
   /** Called when `send` fails (the datagram is then lost). */
   onSendError?: (error: unknown) => void;
 }
@@ -37,6 +44,8 @@ export interface DatagramShaperCounts {
   duplicated: number;
   /** Sent after a datagram that came after them. */
   reordered: number;
+  /** Dropped because `maxDelayed` datagrams were already waiting. */
+  overflow: number;
 }
 
 /**
@@ -67,10 +76,12 @@ export class DatagramShaper {
     lost: 0,
     duplicated: 0,
     reordered: 0,
+    overflow: 0,
   };
   #schedule: DatagramFaultSchedule;
   #send: SendDatagram;
   #maxHold: number;
+  #maxDelayed: number;
   #onSendError: (error: unknown) => void;
   #held: { copies: Uint8Array[]; delay: number; timer: ReturnType<typeof setTimeout> } | null =
     null;
@@ -82,7 +93,8 @@ export class DatagramShaper {
    *
    * @param schedule Decides each datagram's fate.
    * @param send Sends a datagram on.
-   * @param options How long a reordered datagram may wait, and error reporting.
+   * @param options How long a reordered datagram may wait, how many may be
+   *   delayed, and error reporting.
    * @throws {RangeError} If `maxHold` is not a positive number.
    */
   constructor(
@@ -96,6 +108,7 @@ export class DatagramShaper {
     if (!(this.#maxHold > 0)) {
       throw new RangeError(`Cannot shape datagrams: maxHold ${this.#maxHold} is not positive`);
     }
+    this.#maxDelayed = options.maxDelayed ?? 4096;
     this.#onSendError = options.onSendError ?? (() => {});
   }
 
@@ -145,6 +158,10 @@ export class DatagramShaper {
   #emit(copies: Uint8Array[], delay: number): void {
     if (delay <= 0) {
       for (const data of copies) this.#sendNow(data);
+      return;
+    }
+    if (this.#timers.size >= this.#maxDelayed) {
+      this.counts.overflow += copies.length;
       return;
     }
     const timer = setTimeout(() => {

@@ -116,12 +116,16 @@ export function isResetError(error: unknown): boolean {
  * - EOF one way is passed on with `closeWrite()`; the other way keeps
  *   flowing (a client that half-closes still gets its reply).
  * - A reset on one side is passed on by closing the other side while the
- *   proxy has stopped reading it: the runtime has no `SO_LINGER`, but a
- *   socket closed with unread data makes the kernel send RST, not FIN.
- *   If that side has sent nothing unread, it gets a FIN, and an RST as soon
- *   as it sends anything more.
+ *   proxy has stopped reading it. The runtime has no `SO_LINGER`, and its
+ *   `close()` sends a FIN first (it calls `shutdown(SHUT_WR)`, seen with
+ *   strace); with data left unread the kernel then sends an RST as well.
+ *   So the peer reads EOF, and its next write fails with `BrokenPipe` (an
+ *   RST after a FIN reports `EPIPE`, not `ECONNRESET`). A side that has
+ *   sent nothing unread gets the FIN alone, and the RST when it next sends.
+ *   A bare RST, seen as `ConnectionReset` by a reader, needs `SO_LINGER 0`:
+ *   `node:net`'s `socket.resetAndDestroy()` has it, `Deno.Conn` does not.
  * - `resetAfter` reads no further than its budget, so a sender that goes
- *   on sending has unread data when the proxy closes: it gets an RST.
+ *   on sending has unread data when the proxy closes: its writes fail.
  *
  * @param client The accepted connection.
  * @param upstream The connection to the server.
