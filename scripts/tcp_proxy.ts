@@ -154,6 +154,10 @@ export interface ConnectionRecord {
   up: number;
   /** Bytes from the upstream to the client. */
   down: number;
+  /** Writes made to the upstream (one per slice with `--slice`). */
+  upWrites: number;
+  /** Writes made to the client. */
+  downWrites: number;
   /** How long it lasted, in ms. */
   ms: number;
 }
@@ -276,6 +280,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       end,
       up: result.up.bytes,
       down: result.down.bytes,
+      upWrites: result.up.writes,
+      downWrites: result.down.writes,
       ms,
     });
     const detail = end === "failed" ? ` (${(result.error as Error)?.message})` : "";
