@@ -257,6 +257,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         end: "refused",
         up: 0,
         down: 0,
+        upWrites: 0,
+        downWrites: 0,
         ms: 0,
       });
       return;
