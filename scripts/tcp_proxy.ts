@@ -148,8 +148,11 @@ export interface ConnectionRecord {
   id: number;
   /** The client's address. */
   client: string;
-  /** How it ended (`refused`: the upstream could not be reached). */
-  end: ProxyEnd | "refused" | "idle-timeout";
+  /**
+   * How it ended: a {@linkcode ProxyEnd}, `refused` (the upstream could not
+   * be reached), `idle-timeout`, or `shutdown` (closed by Ctrl+C).
+   */
+  end: Exclude<ProxyEnd, "aborted"> | "refused" | "idle-timeout" | "shutdown";
   /** Bytes from the client to the upstream. */
   up: number;
   /** Bytes from the upstream to the client. */
@@ -274,6 +277,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     // serveTcp closes an idle client itself: our pipe then sees a closed socket.
     const end = result.end === "failed" && result.error instanceof Deno.errors.BadResource
       ? "idle-timeout"
+      : result.end === "aborted"
+      ? "shutdown"
       : result.end;
     const ms = Math.round(performance.now() - started);
     record({

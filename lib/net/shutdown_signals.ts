@@ -7,6 +7,9 @@
 
 import { Logger } from "../cli/log.ts";
 
+/** A repeat of the first signal within this many ms is the same Ctrl+C, delivered twice. */
+const REPEAT_WINDOW_MS = 200;
+
 /** Options for {@linkcode onShutdownSignal}. */
 export interface ShutdownSignalOptions {
   /**
@@ -43,8 +46,12 @@ export function onShutdownSignal(
 ): () => void {
   const log = options.logger ?? new Logger();
   let started = false;
+  let startedAt = 0;
   const onSignal = (signal: Deno.Signal) => {
     if (started) {
+      // One Ctrl+C under `deno task` can arrive twice: the terminal signals
+      // the whole process group, and the task runner passes its own on.
+      if (performance.now() - startedAt < REPEAT_WINDOW_MS) return;
       if (signal === "SIGINT") {
         log.warn("second Ctrl+C: exiting without waiting");
         Deno.exit(130);
@@ -52,6 +59,7 @@ export function onShutdownSignal(
       return;
     }
     started = true;
+    startedAt = performance.now();
     log.info(`${signal}: shutting down (Ctrl+C again to force)`);
     shutdown(signal);
   };
