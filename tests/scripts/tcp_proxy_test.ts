@@ -196,3 +196,48 @@ Deno.test("file_send.ts resumes through tcp_proxy.ts --reset-after, and the rece
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("tcp_echo_client.ts gives up with advice through tcp_proxy.ts --blackhole", async () => {
+  await using echo = await startScript("tcp_echo_server.ts", ["--port", "0"]);
+  await using proxy = await startProxy(echo.port, ["--blackhole"]);
+  const client = await runScript("tcp_echo_client.ts", [
+    "--port",
+    String(proxy.port),
+    "--message",
+    "anyone there?",
+    "--timeout",
+    "0.3",
+  ]);
+  assert.equal(client.code, 1);
+  assert.match(client.stderr, /got 0 of 14 bytes back before the server closed or 300 ms passed/);
+});
+
+Deno.test("file_send.ts through tcp_proxy.ts --bandwidth reports a rate within the limit", async () => {
+  const base = await Deno.makeTempDir({ prefix: "tcp_proxy_bandwidth_" });
+  try {
+    const dir = `${base}/received`;
+    const source = `${base}/slow.bin`;
+    await Deno.writeFile(source, new Uint8Array(200_000).fill(7));
+    await using receiver = await startScript("file_receive.ts", ["--port", "0", "--dir", dir], {
+      denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${dir}`],
+    });
+    await using proxy = await startProxy(receiver.port, [
+      "--bandwidth",
+      "200000",
+      "--direction",
+      "up",
+    ]);
+    const sent = await runScript("file_send.ts", ["--port", String(proxy.port), source], {
+      denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${source}`],
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    // 200 kB at 200 kB/s, less the bucket's 10 kB burst: at least 0.95 s,
+    // so the sender's own figure is at most about 210 kB/s.
+    const match = decoder.decode(sent.stdout).match(/\(([\d.]+) (kB|MB)\/s\)/);
+    assert.ok(match, decoder.decode(sent.stdout));
+    const rate = Number(match[1]) * (match[2] === "MB" ? 1000 : 1);
+    assert.ok(rate <= 215, `the sender reported ${rate} kB/s through a 200 kB/s link`);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
