@@ -34,7 +34,12 @@ import { formatBytes } from "../lib/cli/format_bytes.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort } from "../lib/net/net_addr.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import {
+  closeQuietly,
+  type ConnectionContext,
+  serveTcp,
+  type TcpServer,
+} from "../lib/tcp/serve_tcp.ts";
 import { StreamFaultSchedule } from "../lib/proxy/fault_schedule.ts";
 import { type HostPort, parseHostPort } from "../lib/proxy/parse_host_port.ts";
 import {
@@ -267,15 +272,24 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       return;
     }
     log.info(`${who} connected, forwarding to ${where}`);
-    const result = await proxyConnection(client, upstream, {
-      up,
-      down,
-      closeAfter: values["close-after"] * 1000,
-      signal: ctx.signal,
-      onData: () => ctx.touch(),
-    });
-    // serveTcp closes an idle client itself: our pipe then sees a closed socket.
-    const end = result.end === "failed" && result.error instanceof Deno.errors.BadResource
+    let result;
+    try {
+      result = await proxyConnection(client, upstream, {
+        up,
+        down,
+        closeAfter: values["close-after"] * 1000,
+        signal: ctx.signal,
+        onData: () => ctx.touch(),
+      });
+    } finally {
+      // proxyConnection closes both sockets; this is the safety net should it ever throw.
+      closeQuietly(upstream);
+    }
+    // serveTcp closes an idle client itself: our pipe's pending read on it is
+    // then cancelled (Interrupted) or finds the socket gone (BadResource).
+    const closedUnderUs = result.error instanceof Deno.errors.Interrupted ||
+      result.error instanceof Deno.errors.BadResource;
+    const end = result.end === "failed" && closedUnderUs
       ? "idle-timeout"
       : result.end === "aborted"
       ? "shutdown"

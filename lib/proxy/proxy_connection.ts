@@ -182,8 +182,9 @@ export async function proxyConnection(
     if (result.end === "eof" && ++eofs < 2) return;
     resolve();
   };
-  up.ended.then(onEnded);
-  down.ended.then(onEnded);
+  // `ended` never rejects; the catch is for the rule, not for a case.
+  up.ended.then(onEnded).catch(() => {});
+  down.ended.then(onEnded).catch(() => {});
   stop.signal.addEventListener("abort", () => resolve(), { once: true });
   await over;
 

@@ -241,3 +241,18 @@ Deno.test("file_send.ts through tcp_proxy.ts --bandwidth reports a rate within t
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("tcp_proxy.ts --idle-timeout closes a silent connection and says so in the summary", async () => {
+  await using echo = await startScript("tcp_echo_server.ts", ["--port", "0"]);
+  await using proxy = await startProxy(echo.port, ["--idle-timeout", "0.2", "--json"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+  try {
+    await writeAll(conn, encoder.encode("then silence"));
+    assert.equal(await readAll(conn), "then silence"); // ends when the proxy closes it
+  } finally {
+    conn.close();
+  }
+  await proxy.waitForLine(/#1 .* idle-timeout after/);
+  assert.equal((await proxy.interrupt()).code, 0);
+  assert.equal(JSON.parse(proxy.stdout.at(-1)!).connections[0].end, "idle-timeout");
+});
