@@ -11,6 +11,7 @@ import { DatagramFaultSchedule } from "../../lib/proxy/fault_schedule.ts";
 import { SeededRandom } from "../../lib/proxy/seeded_random.ts";
 import { serveUdp } from "../../lib/udp/serve_udp.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
+import { receiveWithin, udpSocket } from "../helpers/udp.ts";
 
 const PROXY = "udp_proxy.ts";
 const FLAGS = ["--unstable-net", "--allow-net=127.0.0.1"];
@@ -124,4 +125,37 @@ Deno.test("udp_client ping through udp_proxy.ts --reorder --direction down count
   assert.equal(run.client.reordered, run.proxy.down.reordered);
   assert.equal(run.stdout.match(/\(reordered\)/g)?.length, run.proxy.down.reordered);
   assert.equal(run.client.received, 40);
+});
+
+Deno.test("udp_proxy.ts routes each client's replies back to it, evicts beyond --max-sessions and expires idle sessions", async () => {
+  await using echo = serveUdp((datagram) => datagram, { logger: new Logger({ level: "error" }) });
+  await using proxy = await startScript(PROXY, [
+    "--port",
+    "0",
+    "--to",
+    `127.0.0.1:${echo.addr.port}`,
+    "--max-sessions",
+    "1",
+    "--idle-timeout",
+    "0.2",
+    "--json",
+  ], { denoFlags: FLAGS });
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: proxy.port };
+  const a = udpSocket();
+  const b = udpSocket();
+  try {
+    await a.send(new TextEncoder().encode("from a"), to);
+    assert.equal(decoder.decode((await receiveWithin(a))[0]), "from a");
+    // b's session takes the only slot: a's is evicted.
+    await b.send(new TextEncoder().encode("from b"), to);
+    assert.equal(decoder.decode((await receiveWithin(b))[0]), "from b");
+    await proxy.waitForLine(/session 127\.0\.0\.1:\d+ evicted/);
+    await proxy.waitForLine(/session 127\.0\.0\.1:\d+ expired after 0\.2 s idle/);
+  } finally {
+    a.close();
+    b.close();
+  }
+  assert.equal((await proxy.interrupt()).code, 0);
+  const summary = JSON.parse(proxy.stdout.at(-1)!);
+  assert.deepEqual(summary.sessions, { opened: 2, expired: 1, evicted: 1 });
 });
