@@ -107,7 +107,9 @@ Deno.test("proxyConnection resetAfter forwards the budget, then a sender that go
 });
 
 Deno.test("proxyConnection with slice 1 writes byte by byte, and the receiver sees the splits", async () => {
-  const message = "hello, world\n";
+  // 41 bytes, each followed by a pause of at least 1 ms: a receiver would
+  // have to sleep through 41 ms to find them all joined in one read.
+  const message = "hello, world, one byte per write, slowly\n";
   await using p = await proxied({
     down: { faults: new StreamFaultSchedule({ slice: 1 }) },
   });
