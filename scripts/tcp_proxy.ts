@@ -141,8 +141,8 @@ const CLI = {
   },
   notes: [
     "Try it: deno task echo-server, then deno task tcp-proxy --slice 1, then nc 127.0.0.1 7010",
-    "A reset is passed on by closing the other side with its data unread (the kernel then",
-    "sends RST); a side that has sent nothing unread gets a FIN, and an RST when it next sends.",
+    "A reset is passed on by closing the other side with its data unread: Deno's close() sends",
+    "a FIN, then the kernel an RST, so that peer reads EOF and its next write fails (BrokenPipe).",
     "Ctrl+C prints each connection's bytes each way and the totals (--json: as JSON).",
   ],
 } as const;
@@ -232,6 +232,14 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
   const where = formatHostPort(target.hostname, target.port);
+  // Say so at once, rather than on every client, when the upstream is outside --allow-net.
+  const permission = await Deno.permissions.query({ name: "net", host: where });
+  if (permission.state !== "granted") {
+    console.error(
+      `error: permission denied: run with --allow-net=${values.host},${where} to forward to ${where}`,
+    );
+    return 1;
+  }
   const up = directionOptions(values, values.direction !== "down");
   const down = directionOptions(values, values.direction !== "up");
 

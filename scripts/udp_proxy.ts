@@ -197,6 +197,15 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   // Upstream sockets bind the loopback address of the target's family.
   const upstreamHost = target.hostname.includes(":") ? "::1" : "127.0.0.1";
 
+  // Say so at once, rather than on every datagram, when the upstream is outside --allow-net.
+  const permission = await Deno.permissions.query({ name: "net", host: where });
+  if (permission.state !== "granted") {
+    console.error(
+      `error: permission denied: run with --allow-net=${values.host},${where} to forward to ${where}`,
+    );
+    return 1;
+  }
+
   let listener: Deno.DatagramConn;
   try {
     listener = listenUdp(stripBrackets(values.host), values.port);

@@ -256,3 +256,21 @@ Deno.test("tcp_proxy.ts --idle-timeout closes a silent connection and says so in
   assert.equal((await proxy.interrupt()).code, 0);
   assert.equal(JSON.parse(proxy.stdout.at(-1)!).connections[0].end, "idle-timeout");
 });
+
+Deno.test("tcp_proxy.ts and udp_proxy.ts exit 1 with the flag to add when --to is outside --allow-net", async () => {
+  for (
+    const [script, flags] of [
+      [PROXY, ["--allow-net=127.0.0.1"]],
+      ["udp_proxy.ts", ["--unstable-net", "--allow-net=127.0.0.1"]],
+    ] as const
+  ) {
+    const run = await runScript(script, ["--port", "0", "--to", "127.0.0.2:7000"], {
+      denoFlags: [...flags],
+    });
+    assert.equal(run.code, 1, script);
+    assert.match(
+      run.stderr,
+      /permission denied: run with --allow-net=127\.0\.0\.1,127\.0\.0\.2:7000/,
+    );
+  }
+});
