@@ -5,7 +5,7 @@
  *
  * The dependency rule (checked by tests/repo/dependency_rule_test.ts): a
  * package imports only packages below it, with no cycles. framing ← io ←
- * {tcp, udp} ← file_transfer; http ← websocket ← chat; net is usable by all;
+ * {tcp, udp} ← {file_transfer, redis, proxy}; http ← websocket ← chat; net is usable by all;
  * load may use the protocol packages; nothing imports cli except cli; lib/
  * never imports scripts/.
  *
@@ -30,5 +30,7 @@ export * from "./http/mod.ts"; // just enough HTTP/1.1 to upgrade to WebSocket
 export * from "./websocket/mod.ts"; // RFC 6455 codec, handshake, connection
 export * from "./chat/mod.ts"; // multi-room chat core, shared by the TCP and WebSocket transports
 export * from "./file_transfer/mod.ts"; // file transfer with resume and SHA-256 check
+export * from "./redis/mod.ts"; // a Redis client: RESP decoder/encoder, pipelining, pub/sub, reconnect
+export * from "./proxy/mod.ts"; // fault-injecting TCP/UDP proxy pieces: pipe, fault schedules, sessions
 export * from "./cli/mod.ts"; // flags, help, exit codes, logger, progress bar (for scripts)
 export * from "./load/mod.ts"; // load generators and measurement (benchmarks, --bench)

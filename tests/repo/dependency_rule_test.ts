@@ -24,6 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   http: ["io", "framing", "net"],
   websocket: ["http", "tcp", "io", "framing", "net"],
   redis: ["tcp", "io", "framing", "net"],
+  proxy: ["tcp", "udp", "io", "framing", "net"],
   chat: ["websocket", "http", "tcp", "io", "framing", "net"],
   load: ["websocket", "http", "tcp", "udp", "io", "framing", "net"],
   cli: [
