@@ -13,6 +13,7 @@
  *
  * @module
  */
+export * from "./load/bench_options.ts";
 export * from "./load/bench_server.ts";
 export * from "./io/buffered_reader.ts";
 export * from "./chat/chat_hub.ts";
@@ -29,6 +30,7 @@ export * from "./file_transfer/file_receiver.ts";
 export * from "./file_transfer/file_sender.ts";
 export * from "./file_transfer/file_transfer_protocol.ts";
 export * from "./cli/format_bytes.ts";
+export * from "./cli/hex_dump.ts";
 export * from "./framing/frame_errors.ts";
 export * from "./file_transfer/hash_file_prefix.ts";
 export * from "./http/http_error.ts";
