@@ -56,7 +56,13 @@ const encoder = new TextEncoder();
 async function* serverLines(conn: Deno.Conn): AsyncGenerator<string> {
   const reader = new ChunkReader(conn);
   const decoder = new LineDecoder({ maxLineLength: MAX_SERVER_LINE });
-  for (let chunk; (chunk = await reader.read()) !== null;) {
+  for (let chunk, first = true; (chunk = await reader.read()) !== null; first = false) {
+    // A TLS alert record (type 21, version 3.x) is what a TLS server answers to plain text.
+    if (first && chunk[0] === 0x15 && chunk[1] === 0x03) {
+      throw new PeerMismatch(
+        "the server answered with a TLS alert: it speaks TLS, not the chat's plain text",
+      );
+    }
     decoder.push(chunk);
     for (;;) {
       let line: string | null;
@@ -80,6 +86,9 @@ function print(line: string): Promise<void> {
 
 /** Why `/nick` did not work: the server's reason, or what the peer seems to be. */
 class NickRefused extends Error {}
+
+/** The peer is not a chat server, as far as its first bytes show. */
+class PeerMismatch extends Error {}
 
 /**
  * Sends `/nick NAME` and prints the server's lines until it accepts (`*** You are NAME`) or
@@ -219,6 +228,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     for await (const line of lines) await print(line);
     if (!leaving) console.error("*** connection closed by the server");
   } catch (error) {
+    if (error instanceof PeerMismatch) {
+      console.error(`error: ${error.message}`);
+      Deno.exit(1);
+    }
     if (!(leaving && isDisconnectError(error))) {
       console.error(
         `error: lost the connection: ${error instanceof Error ? error.message : error}`,

@@ -154,3 +154,23 @@ Deno.test("chat_client.ts still reports a server that closes on its own", async 
     if (!shutDown) await server.shutdown();
   }
 });
+
+Deno.test("chat_client.ts pointed at a TLS server says it speaks TLS and exits 1", async () => {
+  const fixtures = new URL("../fixtures/", import.meta.url).pathname;
+  await using server = await startScript("tcp_echo_server.ts", [
+    "--port",
+    "0",
+    "--quiet",
+    "--tls-cert",
+    `${fixtures}localhost.crt`,
+    "--tls-key",
+    `${fixtures}localhost.key`,
+  ], { denoFlags: ["--allow-net=127.0.0.1", `--allow-read=${fixtures}`] });
+  const result = await runScript(
+    "chat_client.ts",
+    ["--port", String(server.port), "--nick", "bob"],
+    { denoFlags: FLAGS, stdin: encoder.encode("hello\n") },
+  );
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /answered with a TLS alert: it speaks TLS/);
+});
