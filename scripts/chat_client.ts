@@ -194,14 +194,6 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   }
   const lines = serverLines(conn);
 
-  try {
-    if (values.nick !== undefined) await pickNick(conn, lines, values.nick, where);
-  } catch (error) {
-    closeQuietly(conn);
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    Deno.exit(1);
-  }
-
   // Whether we asked to leave (Ctrl+C, a typed /quit, or the end of stdin): then the server
   // closing the connection is the expected end, not something to report.
   let leaving = false;
@@ -217,6 +209,17 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     }, QUIT_WAIT_MS);
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
+
+  try {
+    if (values.nick !== undefined) await pickNick(conn, lines, values.nick, where);
+  } catch (error) {
+    closeQuietly(conn);
+    // Ctrl+C while waiting for the answer: the user left, nothing went wrong.
+    if (leaving) Deno.exit(0);
+    console.error(`error: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+
   sendStdin(conn, () => leaving = true).then(
     () => leaving = true,
     (error) => {

@@ -209,7 +209,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         json: values.json,
       });
     }
-    const ws = await open(target);
+    // Ctrl+C before the handshake is done: there is no one to say goodbye to yet.
+    const stopWaiting = onFirstInterrupt(() => Deno.exit(0));
+    const ws = await open(target).finally(stopWaiting);
     if (values.protocol.length > 0 && !values.quiet) {
       console.error(
         ws.protocol ? `subprotocol: ${ws.protocol}` : "subprotocol: none (the server took none)",
