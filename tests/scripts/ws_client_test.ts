@@ -198,3 +198,13 @@ Deno.test("ws_client.ts closes with 1000 and exits 0 on SIGINT", async () => {
   assert.equal(status.code, 0, proc.stderr.join("\n"));
   assert.deepEqual(proc.stderr.filter((line) => !/^connected to/.test(line)), []);
 });
+
+Deno.test("ws_client.ts suggests ws:// when a wss:// URL reaches a plain server", async () => {
+  await using server = testServer();
+  const result = await client([`wss://127.0.0.1:${server.port}/echo`, "-m", "hi"]);
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /the server does not speak TLS \(try ws:\/\/127\.0\.0\.1:\d+\/echo\)/,
+  );
+});
