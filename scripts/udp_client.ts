@@ -318,7 +318,7 @@ async function bench(hostname: string, values: Values): Promise<number> {
       roundTripsPerSecond: result.roundTripsPerSecond,
       lost: result.lost,
       duplicates: result.duplicates,
-      rttMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
+      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
       clientCpu,
     }));
   } else {

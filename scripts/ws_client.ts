@@ -504,7 +504,7 @@ async function bench(url: string, settings: BenchSettings): Promise<number> {
   const l = result.latency;
   if (settings.json) {
     console.log(JSON.stringify({
-      url,
+      target: url,
       connections: settings.connections,
       inFlight: settings.inFlight,
       size: settings.size,
