@@ -112,6 +112,10 @@ Deno.test("tcp_echo_client.ts --bench --json prints one JSON object", async () =
   const report = JSON.parse(decoder.decode(result.stdout));
   assert.equal(report.connections, 1);
   assert.ok(report.messages > 0);
+  // The same keys on every client, so figures can be compared by a program.
+  for (const key of ["target", "inFlight", "size", "seconds", "latencyMs", "clientCpu"]) {
+    assert.ok(key in report, key);
+  }
 });
 
 // Regression: --retries retried silently, where file-send warned for every retry.

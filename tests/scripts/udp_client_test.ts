@@ -355,6 +355,10 @@ Deno.test("udp_client.ts --json prints the ping summary and the bench result as 
   const report = JSON.parse(bench.stdout);
   assert.equal(report.inFlight, 1);
   assert.ok(report.roundTrips > 0);
+  // The same keys on every client, so figures can be compared by a program.
+  for (const key of ["target", "inFlight", "size", "seconds", "latencyMs", "clientCpu"]) {
+    assert.ok(key in report, key);
+  }
 });
 
 Deno.test("udp_client.ts refuses a --message too long for one datagram as a usage error", async () => {

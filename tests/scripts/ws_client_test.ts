@@ -182,6 +182,10 @@ Deno.test("ws_client.ts --bench --json prints one JSON object", async () => {
   assert.equal(report.connections, 2);
   assert.equal(report.inFlight, 4);
   assert.ok(report.messages > 0);
+  // The same keys on every client, so figures can be compared by a program.
+  for (const key of ["target", "inFlight", "size", "seconds", "latencyMs", "clientCpu"]) {
+    assert.ok(key in report, key);
+  }
   assert.ok(report.latencyMs.p99 >= report.latencyMs.p50);
 });
 
