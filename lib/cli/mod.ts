@@ -27,6 +27,7 @@
 export * from "./cli.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
+export * from "./hex_dump.ts";
 export * from "./log.ts";
 export * from "./progress_bar.ts";
 export * from "./run_command.ts";

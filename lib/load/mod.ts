@@ -26,6 +26,7 @@
  * @module
  */
 export * from "./bench_server.ts";
+export * from "./bench_options.ts";
 export * from "./datagram_load.ts";
 export * from "./echo_load.ts";
 export * from "./latency_stats.ts";

@@ -233,10 +233,10 @@ Deno.test("file_send.ts through tcp_proxy.ts --bandwidth reports a rate within t
     assert.equal(sent.code, 0, sent.stderr);
     // 200 kB at 200 kB/s, less the bucket's 10 kB burst: at least 0.95 s,
     // so the sender's own figure is at most about 210 kB/s.
-    const match = decoder.decode(sent.stdout).match(/\(([\d.]+) (kB|MB)\/s\)/);
+    const match = decoder.decode(sent.stdout).match(/\(([\d.]+) (KiB|MiB)\/s\)/);
     assert.ok(match, decoder.decode(sent.stdout));
-    const rate = Number(match[1]) * (match[2] === "MB" ? 1000 : 1);
-    assert.ok(rate <= 215, `the sender reported ${rate} kB/s through a 200 kB/s link`);
+    const rate = Number(match[1]) * (match[2] === "MiB" ? 1024 * 1024 : 1024);
+    assert.ok(rate <= 215_000, `the sender reported ${rate} B/s through a 200,000 B/s link`);
   } finally {
     await Deno.remove(base, { recursive: true });
   }

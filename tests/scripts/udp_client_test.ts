@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../lib/cli/log.ts";
+import { runScript } from "../helpers/script_process.ts";
 import { serveUdp, type UdpServer } from "../../lib/udp/serve_udp.ts";
 import { LossyRelay, receiveWithin, udpSocket } from "../helpers/udp.ts";
 import { spawn, spawnScript, writeAndClose } from "../helpers/script_process.ts";
@@ -356,4 +357,58 @@ Deno.test("nc -u as a server receives our client's message and its typed reply i
     nc.child.kill("SIGTERM");
     await nc.finish();
   }
+});
+
+Deno.test("udp_client.ts --json prints the ping summary and the bench result as JSON", async () => {
+  await using server = echoServer("127.0.0.1", 0);
+  const port = String(server.addr.port);
+  const ping = await client(["--port", port, "--count", "2", "--interval", "0", "--json"]).finish();
+  assert.equal(ping.code, 0, ping.stderr);
+  const summary = JSON.parse(ping.stdout);
+  assert.equal(summary.transmitted, 2);
+  assert.equal(summary.received, 2);
+  assert.equal(summary.lossPercent, 0);
+  assert.ok(summary.rttMs.max >= summary.rttMs.min);
+  const bench = await client([
+    "--port",
+    port,
+    "--bench",
+    "--json",
+    "--duration",
+    "0.2",
+    "--warmup",
+    "0",
+  ]).finish();
+  assert.equal(bench.code, 0, bench.stderr);
+  const report = JSON.parse(bench.stdout);
+  assert.equal(report.inFlight, 1);
+  assert.ok(report.roundTrips > 0);
+  // The same keys on every client, so figures can be compared by a program.
+  for (const key of ["target", "inFlight", "size", "seconds", "latencyMs", "clientCpu"]) {
+    assert.ok(key in report, key);
+  }
+});
+
+Deno.test("udp_client.ts refuses a --message too long for one datagram as a usage error", async () => {
+  const result = await client(["--port", "9", "--message", "x".repeat(65_508)]).finish();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--message is 65508 bytes; a UDP datagram holds at most 65507/);
+});
+
+Deno.test("udp_client.ts names both flags when a remote server means binding the wildcard address", async () => {
+  // 192.0.2.1 is a documentation address: binding 0.0.0.0 is refused first, so nothing is sent.
+  const result = await client(["--host", "192.0.2.1", "--message", "x"]).finish();
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /permission denied: run with --allow-net=0\.0\.0\.0,192\.0\.2\.1 to bind 0\.0\.0\.0/,
+  );
+});
+
+Deno.test("udp_client.ts without --unstable-net says how to enable UDP", async () => {
+  const result = await runScript("udp_client.ts", ["--message", "x"], {
+    denoFlags: ["--no-config", "--allow-net=127.0.0.1"],
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /Deno\.listenDatagram is unstable, run with --unstable-net/);
 });
