@@ -35,6 +35,7 @@ export * from "./http/http_error.ts";
 export * from "./http/http_request_head.ts";
 export * from "./http/http_response.ts";
 export * from "./http/host_check.ts";
+export * from "./http/is_http_request_line.ts";
 export * from "./http/service_unavailable.ts";
 export * from "./load/latency_stats.ts";
 export * from "./framing/length_prefixed.ts";

@@ -369,8 +369,9 @@ export class TcpServer implements AsyncDisposable {
     let backoff = 0;
     while (!this.closing) {
       if (this.#refusals.size >= MAX_PENDING_REFUSALS) {
-        // Each refusal holds a descriptor: let the queue wait rather than pile them up.
-        await this.#pause(this.#refusalTimeout, true);
+        // Each refusal holds a descriptor: let the queue wait rather than pile
+        // them up. The first refusal to end wakes the loop.
+        await this.#pause(ACCEPT_BACKOFF_MAX_MS, true);
         continue;
       }
       let conn: Deno.Conn;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpError, RequestLineError } from "../../lib/http/http_error.ts";
 import { HttpRequestHeadDecoder, readRequestHead } from "../../lib/http/http_request_head.ts";
+import { isHttpRequestLine } from "../../lib/http/is_http_request_line.ts";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 
 const encoder = new TextEncoder();
@@ -108,4 +109,19 @@ Deno.test("HttpRequestHeadDecoder keeps header errors past the request line as p
     () => decoder.decode(encoder.encode("GET / HTTP/1.1\r\nNo colon\r\n\r\n")),
     (error) => error instanceof HttpError && !(error instanceof RequestLineError),
   );
+});
+
+Deno.test("isHttpRequestLine tells a browser's first line from chat input", () => {
+  const cases: [string, boolean][] = [
+    ["GET / HTTP/1.1", true],
+    ["POST /chat?x=1 HTTP/1.0", true],
+    ["OPTIONS * HTTP/1.1", true],
+    ["GET / HTTP/2.0", false], // not HTTP/1.x
+    ["GET /  HTTP/1.1", false], // two spaces
+    ["alice", false],
+    ["hello HTTP/1.1", false], // two words only
+    ["/me says GET / HTTP/1.1", false],
+    ["GET / HTTP/1.1 ", false], // trailing space
+  ];
+  for (const [line, expected] of cases) assert.equal(isHttpRequestLine(line), expected, line);
 });
