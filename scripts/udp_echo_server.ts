@@ -50,9 +50,7 @@ const CLI = {
       type: "integer",
       default: 10_000,
       min: 1,
-      description:
-        "Source IPs tracked by the rate limit at once (bounds its memory); when full, the " +
-        "least recently seen is forgotten so a new source still gets in",
+      description: "Source IPs the rate limit tracks (bounds memory; when full, LRU is forgotten)",
     },
     "max-datagram": {
       type: "integer",
