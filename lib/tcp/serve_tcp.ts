@@ -43,11 +43,12 @@ export interface ServeTcpOptions {
    *
    * The runtime cannot read the open-file limit (`ulimit -n`) without
    * `--allow-all`, so the server learns it, for a while. When `accept()`
-   * fails for lack of file descriptors, the server counts the sockets it
-   * holds (served connections plus refusals still being sent): that is the
-   * ceiling. It pauses accepting for 500 ms (as nginx does), or less if a
-   * connection ends meanwhile, and until it forgets the ceiling (30 s after
-   * the last such failure) it serves at most the ceiling minus a small
+   * fails for lack of file descriptors, the server counts the sockets that
+   * all servers in the process hold (served connections plus refusals still
+   * being sent; descriptors are per process): that is the ceiling. It pauses
+   * accepting for 500 ms (as nginx does), or less if a connection ends
+   * meanwhile, and until the ceiling is forgotten (30 s after the last such
+   * failure) the servers together serve at most the ceiling minus a small
    * reserve (an eighth, at most 32), so that later clients can still be
    * accepted and told the server is busy instead of waiting in the queue.
    * A later failure can raise the remembered ceiling, never lower it (so it
@@ -186,6 +187,22 @@ const MAX_PENDING_REFUSALS = 64;
 const DEFAULT_REFUSAL_TIMEOUT_MS = 2_000;
 const DEFAULT_BUSY = "error: server busy (too many connections), try again later\r\n";
 
+/**
+ * File descriptors belong to the process, not to one server, so every
+ * TcpServer in the process counts its sockets here and shares the ceiling
+ * learned from EMFILE (the chat server's TCP and web ports, for instance).
+ */
+const processSockets = {
+  /** Connections being served by all servers. */
+  served: 0,
+  /** Refusals being sent by all servers. */
+  refusing: 0,
+  /** Sockets held when `accept()` last failed for lack of descriptors, if remembered. */
+  ceiling: null as number | null,
+  /** When the ceiling was last measured (`Date.now()`). */
+  learnedAt: 0,
+};
+
 /** True for EMFILE and ENFILE: the process (or system) has no file descriptor left. */
 function isOutOfDescriptors(error: unknown): boolean {
   return /too many open files/i.test(errorText(error));
@@ -248,9 +265,6 @@ export class TcpServer implements AsyncDisposable {
   #connections = new Set<Connection>();
   /** Refusals being sent: each holds a descriptor until it ends. */
   #refusals = new Set<Promise<void>>();
-  /** Sockets held when `accept()` last failed for lack of descriptors, if remembered. */
-  #fdCeiling: number | null = null;
-  #fdCeilingAt = 0;
   /** True while the accept loop waits for a descriptor: a connection's end wakes it. */
   #wakeOnRelease = false;
   #nextId = 1;
@@ -388,13 +402,13 @@ export class TcpServer implements AsyncDisposable {
           // The clients queued in the kernel wait there. Count every socket we
           // hold, refusals included: counting only served connections would
           // measure a lower ceiling after each burst of refusals (a ratchet).
-          const open = this.#connections.size + this.#refusals.size;
+          const open = processSockets.served + processSockets.refusing;
           // Fewer sockets than the remembered ceiling means descriptors are
           // held elsewhere for a moment (a closed socket whose pending read is
           // still being cancelled, a file): keep the ceiling, do not shrink it.
           this.#limit(); // forgets a ceiling older than FD_CEILING_MEMORY_MS
-          this.#fdCeiling = Math.max(open, this.#fdCeiling ?? 0);
-          this.#fdCeilingAt = Date.now();
+          processSockets.ceiling = Math.max(open, processSockets.ceiling ?? 0);
+          processSockets.learnedAt = Date.now();
           this.#log.warn(
             `accept failed: ${errorText(error)} (${open} sockets open, ` +
               `${this.#connections.size} served: raise \`ulimit -n\`); serving at most ` +
@@ -422,13 +436,18 @@ export class TcpServer implements AsyncDisposable {
 
   /** The limit in force, forgetting a learned ceiling once it is old. */
   #limit(): { limit: number; reason: "maxConnections" | "descriptors" } {
-    if (this.#fdCeiling !== null && Date.now() - this.#fdCeilingAt > FD_CEILING_MEMORY_MS) {
-      this.#log.info(`open-file ceiling of ${this.#fdCeiling} sockets forgotten`);
-      this.#fdCeiling = null;
+    const { ceiling } = processSockets;
+    if (ceiling !== null && Date.now() - processSockets.learnedAt > FD_CEILING_MEMORY_MS) {
+      this.#log.info(`open-file ceiling of ${ceiling} sockets forgotten`);
+      processSockets.ceiling = null;
     }
-    if (this.#fdCeiling === null) return { limit: this.#maxConnections, reason: "maxConnections" };
-    const reserve = Math.min(FD_RESERVE_MAX, Math.ceil(this.#fdCeiling / 8));
-    const learned = Math.max(1, this.#fdCeiling - reserve);
+    if (processSockets.ceiling === null) {
+      return { limit: this.#maxConnections, reason: "maxConnections" };
+    }
+    const reserve = Math.min(FD_RESERVE_MAX, Math.ceil(processSockets.ceiling / 8));
+    // What the process may serve, less what the other servers in it serve.
+    const others = processSockets.served - this.#connections.size;
+    const learned = Math.max(0, Math.max(1, processSockets.ceiling - reserve) - others);
     return learned < this.#maxConnections
       ? { limit: learned, reason: "descriptors" }
       : { limit: this.#maxConnections, reason: "maxConnections" };
@@ -465,6 +484,7 @@ export class TcpServer implements AsyncDisposable {
         reason === "maxConnections" ? "maxConnections" : "open-file limit"
       })`,
     );
+    processSockets.refusing++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#refusalTimeout);
     const onShutdown = () => abort.abort();
@@ -496,6 +516,7 @@ export class TcpServer implements AsyncDisposable {
       this.#shutdown.signal.removeEventListener("abort", onShutdown);
       abort.abort(); // ends a handler still lingering, and the `ended` listener
       closeQuietly(conn);
+      processSockets.refusing--;
       this.#refusals.delete(done);
       this.#released();
       await handled; // closing ended its pending reads and writes
@@ -513,6 +534,7 @@ export class TcpServer implements AsyncDisposable {
     }
     const connection = new Connection(this.#nextId++, conn, this.#shutdown.signal);
     this.#connections.add(connection);
+    processSockets.served++;
     let result;
     try {
       result = this.#handler(conn, connection);
@@ -529,6 +551,7 @@ export class TcpServer implements AsyncDisposable {
 
   #release(connection: Connection, error?: unknown): void {
     this.#connections.delete(connection);
+    processSockets.served--;
     closeQuietly(connection.conn);
     this.#released();
     if (error === undefined) return;

@@ -64,6 +64,26 @@ export async function floodPastDescriptorLimit(
 }
 
 /**
+ * Sends probes, one after another, until one is served. The connections the
+ * flood left in the listen queue are accepted before a probe (the queue is
+ * first in, first out) and, though already closed, count as served until
+ * their handler has seen them end: a probe that arrives during that burst
+ * may be refused, the next one not. Bounded: fails after `attempts` refusals.
+ *
+ * @param probe Connects once; resolves to true if served, false if refused.
+ * @param attempts The most probes to send.
+ */
+export async function waitUntilServed(
+  probe: () => Promise<boolean>,
+  attempts = 50,
+): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await probe()) return;
+  }
+  assert.fail(`${attempts} probes in a row were refused`);
+}
+
+/**
  * Runs `serveOne` for `count` clients at once and asserts every one was served.
  *
  * @param count How many clients.
