@@ -457,16 +457,13 @@ export class TcpServer implements AsyncDisposable {
   #pause(ms: number, wakeOnRelease = false): Promise<void> {
     this.#wakeOnRelease = wakeOnRelease;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
       const wake = () => {
         this.#wakeOnRelease = false;
         this.#wakeAcceptLoop = null;
         clearTimeout(timer);
         resolve();
       };
-      function done() {
-        wake();
-      }
+      const timer = setTimeout(wake, ms);
       this.#wakeAcceptLoop = wake;
     });
   }
