@@ -97,7 +97,8 @@ const COMMAND_NAMES: Record<number, TelnetCommand> = {
 export interface TelnetFilterOptions {
   /**
    * Turn the NVT line ends `CR LF`, `CR NUL` and a bare `CR` into `LF`, so a
-   * line decoder that splits on `LF` sees one line end for each.
+   * line decoder that splits on `LF` sees one line end for each (`CR NUL LF`,
+   * which PuTTY sends for a piped `\r\n`, counts as one too).
    *
    * @default {true}
    */
@@ -173,7 +174,8 @@ export class TelnetFilter {
   #maxRefusals: number;
   #state: State = "data";
   #verb = 0; // WILL, WONT, DO or DONT while in "option"
-  #afterCr = false; // the last data byte was a CR already turned into LF
+  // After a CR (already turned into LF): "cr", or "crNul" once a NUL followed it.
+  #afterCr: "no" | "cr" | "crNul" = "no";
   #refusals = new Map<number, number>(); // verb << 8 | option -> refusals sent
   #sawCommand = false;
 
@@ -208,7 +210,7 @@ export class TelnetFilter {
   push(chunk: Uint8Array): TelnetChunk {
     // Fast path: plain text in the data state passes through untouched.
     if (
-      this.#state === "data" && !this.#afterCr && chunk.indexOf(TELNET.IAC) === -1 &&
+      this.#state === "data" && this.#afterCr === "no" && chunk.indexOf(TELNET.IAC) === -1 &&
       (!this.#normalize || chunk.indexOf(CR) === -1)
     ) {
       return { data: chunk, reply: EMPTY, commands: [] };
@@ -222,15 +224,17 @@ export class TelnetFilter {
         case "data":
           if (byte === TELNET.IAC) {
             this.#state = "iac";
-            this.#afterCr = false; // CR then a command: that CR was a bare CR
-          } else if (this.#normalize && this.#afterCr && (byte === LF || byte === NUL)) {
-            this.#afterCr = false; // the second byte of CR LF or CR NUL
+            this.#afterCr = "no"; // CR then a command: that CR was a bare CR
+          } else if (this.#afterCr === "cr" && byte === NUL) {
+            this.#afterCr = "crNul"; // CR NUL; an LF may still follow (PuTTY sends CR NUL LF)
+          } else if (this.#afterCr !== "no" && byte === LF) {
+            this.#afterCr = "no"; // the LF of CR LF or CR NUL LF: one line end in all
           } else if (this.#normalize && byte === CR) {
             data[length++] = LF;
-            this.#afterCr = true;
+            this.#afterCr = "cr";
           } else {
             data[length++] = byte;
-            this.#afterCr = false;
+            this.#afterCr = "no";
           }
           break;
         case "iac":
@@ -238,7 +242,7 @@ export class TelnetFilter {
           this.#state = "data";
           if (byte === TELNET.IAC) {
             data[length++] = TELNET.IAC;
-            this.#afterCr = false;
+            this.#afterCr = "no";
           } else if (byte >= TELNET.WILL) {
             this.#verb = byte;
             this.#state = "option";

@@ -43,6 +43,8 @@ Deno.test("TelnetFilter: a table of sequences, each also split at every byte", (
     [[...text("hi\r"), 0, ...text("x\n")], "hi\nx\n", [], [], "CR NUL"],
     [[...text("hi\rx\r")], "hi\nx\n", [], [], "bare CR"],
     [[...text("\r\r\n")], "\n\n", [], [], "CR then CR LF: two line ends"],
+    [[...text("a\r"), 0, 10, ...text("b\n")], "a\nb\n", [], [], "CR NUL LF: one line end"],
+    [[...text("a\r"), 0, 0], "a\n\0", [], [], "CR NUL NUL: the second NUL is data"],
     [[IAC, DO, TM], "", [IAC, WILL, TM], [], "DO TIMING-MARK is answered WILL"],
     [[IAC, IP, IAC, DO, TM], "", [IAC, WILL, TM], ["IP"], "Ctrl+C in telnet"],
     [[IAC, DO, ECHO], "", [IAC, WONT, ECHO], [], "DO refused with WONT"],
@@ -123,12 +125,12 @@ Deno.test("TelnetFilter with recorded PuTTY bytes: every option refused once, li
     for (const chunks of [recording, recording.flat().map((b) => [b])]) {
       const filter = new TelnetFilter();
       const out = run(chunks, filter);
-      // PuTTY sends "alice" CR NUL and then the LF it was given: two line ends, one empty line.
+      // PuTTY sends "alice" CR NUL and then the LF it was given: one line end.
       const decoder = new LineDecoder();
       decoder.push(new Uint8Array(out.bytes));
       const lines = [];
       for (let line; (line = decoder.next()) !== null;) lines.push(line);
-      assert.deepEqual(lines, ["alice", "", "hi"], `${name}`);
+      assert.deepEqual(lines, ["alice", "hi"], `${name}`);
       assert.deepEqual(out.reply, [
         ...[IAC, DONT, NAWS, IAC, DONT, TSPEED, IAC, DONT, TTYPE, IAC, DONT, NEW_ENVIRON],
         ...[IAC, WONT, ECHO, IAC, DONT, SGA, IAC, WONT, SGA],
