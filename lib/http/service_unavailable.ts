@@ -111,7 +111,7 @@ export function encodeServiceUnavailable(
  * ```
  *
  * @example The bytes a refused client reads
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * import { refuseWithServiceUnavailable } from "./service_unavailable.ts";
  *

@@ -35,9 +35,9 @@ export const DEFAULT_MAX_DRAIN_BYTES = 64 * 1024;
  *
  * Why linger: closing a socket that still has unread bytes from the peer
  * makes the kernel send a reset instead of a FIN, and a reset can destroy the
- * message before the peer reads it. An HTTP client that sent its request and
- * is answered 503 at once is exactly that case (nginx calls this "lingering
- * close").
+ * message before the peer reads it (RFC 9112 §9.6). An HTTP client that sent
+ * its request and is answered 503 at once is exactly that case (nginx calls
+ * this "lingering close").
  *
  * ```ts ignore
  * // Bad: the request is unread, so close() sends RST and the 503 may be lost
@@ -55,7 +55,7 @@ export const DEFAULT_MAX_DRAIN_BYTES = 64 * 1024;
  * @throws {RangeError} If `maxDrainBytes` is negative.
  *
  * @example A refusal that the client is sure to read
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * import { writeAndLinger } from "./write_and_linger.ts";
  *
