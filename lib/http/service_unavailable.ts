@@ -30,7 +30,7 @@ export interface RefuseWithServiceUnavailableOptions extends ServiceUnavailableO
   /**
    * Request bytes read and dropped after the response (see `writeAndLinger`).
    *
-   * @default {65536}
+   * @default {1048576}
    */
   maxDrainBytes?: number;
 }

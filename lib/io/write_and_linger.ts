@@ -17,15 +17,16 @@ export interface WriteAndLingerOptions {
    */
   signal?: AbortSignal;
   /**
-   * Stop lingering after discarding this many bytes from the peer.
+   * Stop lingering after discarding this many bytes from the peer (then
+   * closing may reset the connection, as without lingering).
    *
-   * @default {65536}
+   * @default {1048576}
    */
   maxDrainBytes?: number;
 }
 
-/** Default {@linkcode WriteAndLingerOptions.maxDrainBytes}: 64 KiB. */
-export const DEFAULT_MAX_DRAIN_BYTES = 64 * 1024;
+/** Default {@linkcode WriteAndLingerOptions.maxDrainBytes}: 1 MiB. */
+export const DEFAULT_MAX_DRAIN_BYTES = 1024 * 1024;
 
 /**
  * Writes `bytes`, shuts down the sending side (a FIN after the bytes), then
