@@ -27,6 +27,7 @@ export * from "./io/mod.ts"; // reading and writing a connection, bounded send q
 export * from "./tcp/mod.ts"; // TCP/TLS server and client connect
 export * from "./udp/mod.ts"; // UDP socket, server loop with rate limits, request/response client
 export * from "./http/mod.ts"; // just enough HTTP/1.1 to upgrade to WebSocket
+export * from "./telnet/mod.ts"; // enough Telnet for a line server: IAC filtering, TIMING-MARK, NVT line ends
 export * from "./websocket/mod.ts"; // RFC 6455 codec, handshake, connection
 export * from "./chat/mod.ts"; // multi-room chat core, shared by the TCP and WebSocket transports
 export * from "./file_transfer/mod.ts"; // file transfer with resume and SHA-256 check

@@ -62,7 +62,7 @@ const CLI = {
       type: "integer",
       default: 10_000,
       min: 1,
-      description: "Source IPs tracked by the rate limit at once (bounds its memory)",
+      description: "Source IPs the rate limit tracks (bounds memory; when full, LRU is forgotten)",
     },
     "max-datagram": {
       type: "integer",
@@ -81,6 +81,11 @@ const CLI = {
     "send its reply to the victim (a reflector, like the old chargen/echo DDoS attacks).",
     "Use --host 0.0.0.0 (or ::) only on purpose, behind a firewall, with a modest --rate.",
     "",
+    "A full source table (--max-sources) never locks a newcomer out: the source seen least",
+    "recently is forgotten to make room (as nginx's limit_req does). If it was still over its",
+    "--rate its limit restarts when it returns, so with more active sources than --max-sources",
+    "each may get more than --rate; the shutdown line counts these as 'sources evicted'.",
+    "",
     "Datagram sizes: 65507 bytes is the most UDP carries over IPv4 (65527 over IPv6); the",
     "sender's OS refuses anything larger ('Message too long'). Above the path MTU (1472",
     "bytes of payload on Ethernet) the OS fragments the datagram, and losing any fragment",
@@ -98,13 +103,13 @@ const CLI = {
  * Formats the counters as the one line printed at shutdown.
  *
  * @param stats The server's counters (summed over its sockets).
- * @returns `received 10, echoed 8, dropped 2 (rate limit 2, ...)`.
+ * @returns `received 10, echoed 8, dropped 2 (rate limit 2, oversize 0), sources evicted 0, ...`.
  */
 export function formatStats(stats: UdpServerStats): string {
-  const dropped = stats.rateLimited + stats.tooManySources + stats.oversize;
+  const dropped = stats.rateLimited + stats.oversize;
   return `received ${stats.received}, echoed ${stats.replied}, dropped ${dropped} ` +
-    `(rate limit ${stats.rateLimited}, too many sources ${stats.tooManySources}, ` +
-    `oversize ${stats.oversize}), send errors ${stats.sendErrors}`;
+    `(rate limit ${stats.rateLimited}, oversize ${stats.oversize}), ` +
+    `sources evicted ${stats.sourcesEvicted}, send errors ${stats.sendErrors}`;
 }
 
 /**
@@ -118,7 +123,7 @@ export function sumStats(all: readonly UdpServerStats[]): UdpServerStats {
     received: 0,
     replied: 0,
     rateLimited: 0,
-    tooManySources: 0,
+    sourcesEvicted: 0,
     oversize: 0,
     sendErrors: 0,
     handlerErrors: 0,

@@ -27,6 +27,9 @@
  *
  * @module
  */
+export * from "./host_check.ts";
 export * from "./http_error.ts";
 export * from "./http_request_head.ts";
 export * from "./http_response.ts";
+export * from "./is_http_request_line.ts";
+export * from "./service_unavailable.ts";

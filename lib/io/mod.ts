@@ -50,3 +50,4 @@ export * from "./close_quietly.ts";
 export * from "./outbound_queue.ts";
 export * from "./read_buffer.ts";
 export * from "./write_all.ts";
+export * from "./write_and_linger.ts";

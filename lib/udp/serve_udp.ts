@@ -62,7 +62,10 @@ export interface ServeUdpOptions {
    */
   burst?: number;
   /**
-   * The most source addresses rate-limited at once (bounds the memory).
+   * The most source addresses rate-limited at once (bounds the memory). A
+   * new source always gets in: when the table is full the least recently
+   * seen source is forgotten (see `SourceRateLimiter`), and forgetting one
+   * that was over its rate is counted in `stats.sourcesEvicted`.
    *
    * @default {10000}
    */
@@ -93,7 +96,7 @@ export interface ServeUdpOptions {
 }
 
 /** Why a {@linkcode UdpServer} dropped a datagram. */
-export type DropReason = "oversize" | "rate-limited" | "too-many-sources";
+export type DropReason = "oversize" | "rate-limited";
 
 /** Counters of a {@linkcode UdpServer}. */
 export interface UdpServerStats {
@@ -103,8 +106,11 @@ export interface UdpServerStats {
   replied: number;
   /** Datagrams dropped because their source exceeded the rate. */
   rateLimited: number;
-  /** Datagrams dropped because the table of sources was full. */
-  tooManySources: number;
+  /**
+   * Sources forgotten to make room in a full table while still over their
+   * rate (with more active sources than `maxSources`, their limit restarts).
+   */
+  sourcesEvicted: number;
   /** Datagrams dropped because they were longer than `maxDatagram`. */
   oversize: number;
   /** Replies the OS refused to send. */
@@ -141,7 +147,7 @@ export class UdpServer implements AsyncDisposable {
     received: 0,
     replied: 0,
     rateLimited: 0,
-    tooManySources: 0,
+    sourcesEvicted: 0,
     oversize: 0,
     sendErrors: 0,
     handlerErrors: 0,
@@ -204,7 +210,7 @@ export class UdpServer implements AsyncDisposable {
 
   /** A snapshot of the counters. */
   get stats(): UdpServerStats {
-    return { ...this.#stats };
+    return { ...this.#stats, sourcesEvicted: this.#limiter?.evictions ?? 0 };
   }
 
   /** True once shutdown has begun. */
@@ -257,15 +263,17 @@ export class UdpServer implements AsyncDisposable {
         continue;
       }
       if (this.#limiter) {
+        const evictions = this.#limiter.evictions;
         const verdict = this.#limiter.check(from.hostname);
-        if (verdict !== "allowed") {
-          this.#drop(
-            verdict,
-            from,
-            verdict === "rate-limited"
-              ? "over its --rate"
-              : "the source table is full (--max-sources)",
+        if (this.#limiter.evictions > evictions) {
+          this.#warnOnce(
+            "evicted",
+            `source table full (--max-sources ${this.#limiter.maxSources}): forgetting the ` +
+              "least recently seen sources to make room (further evictions are only counted)",
           );
+        }
+        if (verdict !== "allowed") {
+          this.#drop(verdict, from, "over its --rate");
           continue;
         }
       }
@@ -300,8 +308,7 @@ export class UdpServer implements AsyncDisposable {
 
   #drop(reason: DropReason, from: Deno.NetAddr, why: string): void {
     if (reason === "oversize") this.#stats.oversize++;
-    else if (reason === "rate-limited") this.#stats.rateLimited++;
-    else this.#stats.tooManySources++;
+    else this.#stats.rateLimited++;
     // One line per reason, not per datagram: a flood must not become a log flood.
     this.#warnOnce(
       reason,

@@ -24,8 +24,9 @@ const ALLOWED: Record<string, string[]> = {
   http: ["io", "framing", "net"],
   websocket: ["http", "tcp", "io", "framing", "net"],
   redis: ["tcp", "io", "framing", "net"],
+  telnet: ["framing", "net"],
   proxy: ["tcp", "udp", "io", "framing", "net"],
-  chat: ["websocket", "http", "tcp", "io", "framing", "net"],
+  chat: ["websocket", "http", "telnet", "tcp", "io", "framing", "net"],
   load: ["websocket", "http", "tcp", "udp", "io", "framing", "net"],
   cli: [
     "redis",

@@ -4,6 +4,14 @@ import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { missingTool } from "../helpers/external_tool.ts";
+import {
+  assertAllServed,
+  EMFILE_LINE,
+  emfileEpisode,
+  floodPastDescriptorLimit,
+  ulimitPrefix,
+  waitUntilServed,
+} from "../helpers/fd_flood.ts";
 import { runScript, startScript } from "../helpers/script_process.ts";
 
 const SERVER = "tcp_echo_server.ts";
@@ -255,49 +263,77 @@ Deno.test("tcp echo scripts answer --help, reject bad flags with exit 2, and exp
   assert.match(busy.stderr, /address already in use/);
 });
 
-Deno.test("tcp_echo_server survives running out of file descriptors, idling while it waits", async () => {
+/** Connects, sends a line, and resolves to whether it came back (false: refused as busy). */
+async function echoedBack(port: number, text: string): Promise<boolean> {
+  using conn = await Deno.connect({ port });
+  await writeAll(conn, new TextEncoder().encode(text));
+  await conn.closeWrite();
+  const reader = new ChunkReader(conn);
+  let reply = "";
+  for (let chunk; (chunk = await reader.read()) !== null;) reply += decoder.decode(chunk);
+  if (/^error: server busy/.test(reply)) return false;
+  assert.equal(reply, text);
+  return true;
+}
+
+/** Milliseconds between two of the server's own log timestamps. */
+function logSpanMs(first: string, last: string): number {
+  const at = (line: string) => Date.parse(line.slice(0, line.indexOf(" ")));
+  return at(last) - at(first);
+}
+
+Deno.test("tcp_echo_server idles while out of file descriptors, serves those it has, and refuses the queue politely", async () => {
   // With 200 descriptors the runtime's own files leave room for about 170
   // clients; the rest wait in the listen queue while accept() fails with EMFILE.
-  await using server = await startScript(SERVER, ["--port", "0"], {
-    prefix: ["bash", "-c", 'ulimit -n 200 && exec "$@"', "bash"],
-  });
+  await using server = await startScript(SERVER, ["--port", "0"], { prefix: ulimitPrefix(200) });
   const clients: Deno.Conn[] = [];
   try {
     for (let i = 0; i < 220; i++) clients.push(await Deno.connect({ port: server.port }));
-    const lowered = await server.waitForLine(
-      /accept failed: Too many open files.*raise `ulimit -n`.*maxConnections lowered to (\d+)/,
-    );
-    const cap = Number(lowered.match(/lowered to (\d+)/)![1]);
-    assert.ok(cap > 100 && cap < 200, `learned limit ${cap}`);
-    // Between two 1 s retries the server should sleep, not spin.
-    const retry = /retrying in 1000 ms/;
-    await server.waitForLine(retry);
+    const first = await server.waitForLine(EMFILE_LINE);
+    const [, ceiling, limit, pause] = first.match(EMFILE_LINE)!.map(Number);
+    assert.ok(ceiling! > 100 && ceiling! < 200, `ceiling ${ceiling}`);
+    assert.ok(limit! < ceiling! && limit! >= ceiling! - 32, `limit ${limit}`);
+    // Idle while waiting: nothing ends meanwhile, so each retry comes a full
+    // pause after the previous one (by the server's own clock; a slow machine
+    // only makes the gaps longer) and the process uses little CPU.
     const before = await readProcessUsage(server.child.pid);
-    const wallStart = performance.now();
-    await server.waitForLine(retry, 5_000, server.countLines(retry) + 1);
-    const after = await readProcessUsage(server.child.pid);
-    const wall = (performance.now() - wallStart) / 1000;
-    const cpu = after.cpuSeconds - before.cpuSeconds;
-    // CPU per wall-clock second while it waits: a spinning loop uses most of a
-    // core, a sleeping one next to nothing, on a fast or a slow machine alike
-    // (a loaded machine only stretches the wall time, which loosens the bound).
-    assert.ok(cpu <= 0.1 * wall, `used ${cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
+    const started = performance.now();
+    const fifth = await server.waitForLine(EMFILE_LINE, 10_000, 5);
+    const wall = (performance.now() - started) / 1000;
+    const cpu = (await readProcessUsage(server.child.pid)).cpuSeconds - before.cpuSeconds;
+    assert.ok(logSpanMs(first, fifth) >= 4 * pause! * 0.9, `${first}\n${fifth}`);
+    assert.ok(cpu < wall / 2, `used ${cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s`);
     // An accepted client is still served.
-    const first = clients[0]!;
-    await writeAll(first, new TextEncoder().encode("still here"));
-    assert.equal(decoder.decode((await new ChunkReader(first).read())!), "still here");
+    await writeAll(clients[0]!, new TextEncoder().encode("still here"));
+    assert.equal(decoder.decode((await new ChunkReader(clients[0]!).read())!), "still here");
     // Free 40 descriptors: the queued clients are accepted now, and those over
     // the learned limit are told so instead of waiting in the queue forever.
     for (const client of clients.splice(0, 40)) client.close();
-    const last = clients.at(-1)!;
-    const reply = await new ChunkReader(last).read();
+    const reply = await new ChunkReader(clients.at(-1)!).read();
     assert.match(decoder.decode(reply ?? new Uint8Array()), /^error: server busy/);
   } finally {
     for (const client of clients) client.close();
   }
-  // With descriptors free again, new clients are accepted.
-  const data = randomBytes(1000);
-  assert.deepEqual(await echoOnce(server.port, data), data);
+  // The limit never went below the first one learned (refusals in flight count).
+  const { limits } = emfileEpisode(server);
+  assert.ok(limits.every((l) => l >= limits[0]!), `limits ${limits}`);
+  // With the descriptors back, 20 clients at once are all served.
+  await waitUntilServed(() => echoedBack(server.port, "probe"));
+  await assertAllServed(20, (i) => echoedBack(server.port, `client ${i}`));
+});
+
+// Regression: the learned limit was max(1, open - 32) and only ever went down.
+// When a flood left, the clients still queued were accepted in a burst and
+// refused, their descriptors were not counted while the refusals completed,
+// EMFILE struck again, and the limit ratcheted down to 1 for good.
+Deno.test("tcp_echo_server under ulimit -n 64 serves 20 clients at once after a flood of 100 has left", async () => {
+  await using server = await startScript(SERVER, ["--port", "0"], { prefix: ulimitPrefix(64) });
+  await floodPastDescriptorLimit(server, 100);
+  // A probe queues behind the flood: once one is served, the flood was accepted.
+  await waitUntilServed(() => echoedBack(server.port, "probe"));
+  await assertAllServed(20, (i) => echoedBack(server.port, `client ${i}`));
+  const { limits } = emfileEpisode(server);
+  assert.ok(limits.every((limit) => limit >= 21), `limits ${limits}`);
 });
 
 Deno.test("tcp_echo_server with --host twice serves both loopbacks on one port, with one summary", async () => {

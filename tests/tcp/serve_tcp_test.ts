@@ -227,3 +227,54 @@ for _ in range(20):
     );
   },
 });
+
+Deno.test("serveTcp refuses in the server's own protocol with the refuse option", async () => {
+  const release = Promise.withResolvers<void>();
+  const seen: { connectionCount: number; limit: number; reason: string }[] = [];
+  await using server = serveTcp(async (conn) => {
+    await writeAll(conn, encoder.encode("welcome\n"));
+    await release.promise;
+  }, {
+    maxConnections: 1,
+    logger: quiet(),
+    refuse: async (conn, ctx) => {
+      seen.push({ connectionCount: ctx.connectionCount, limit: ctx.limit, reason: ctx.reason });
+      await writeAll(conn, encoder.encode("BUSY 1\n"));
+    },
+  });
+  using a = await Deno.connect({ port: server.addr.port });
+  assert.equal(decoder.decode((await new ChunkReader(a).read())!), "welcome\n");
+  using b = await Deno.connect({ port: server.addr.port });
+  assert.equal(decoder.decode(await readToEnd(b)), "BUSY 1\n");
+  assert.deepEqual(seen, [{ connectionCount: 1, limit: 1, reason: "maxConnections" }]);
+  assert.equal(server.connectionLimit, 1);
+  release.resolve();
+});
+
+Deno.test("serveTcp closes a refusal that outlasts refusalTimeout and aborts its signal", async () => {
+  const release = Promise.withResolvers<void>();
+  const aborted: boolean[] = [];
+  const server = serveTcp(async () => await release.promise, {
+    maxConnections: 1,
+    refusalTimeout: 50,
+    logger: quiet(),
+    // A refusal that never finishes on its own: the server must end it.
+    refuse: (_conn, ctx) =>
+      new Promise<void>((resolve) =>
+        ctx.signal.addEventListener("abort", () => {
+          aborted.push(true);
+          resolve();
+        })
+      ),
+  });
+  try {
+    using _served = await Deno.connect({ port: server.addr.port });
+    using b = await Deno.connect({ port: server.addr.port });
+    assert.equal((await readToEnd(b)).length, 0, "closed after refusalTimeout");
+    assert.deepEqual(aborted, [true]);
+    assert.equal(server.refusalCount, 0);
+  } finally {
+    release.resolve();
+    await server.shutdown();
+  }
+});

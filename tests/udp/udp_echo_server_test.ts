@@ -356,3 +356,46 @@ Deno.test("udp_echo_server.ts without --unstable-net says to add it", async () =
   assert.equal(result.code, 1);
   assert.match(result.stderr, /Deno\.listenDatagram is unstable, run with --unstable-net/);
 });
+
+Deno.test("udp_echo_server.ts with a full source table still answers a new source", async () => {
+  // Two real sources, 127.0.0.1 and ::1, on a dual-stack socket (bound to ::,
+  // only ever sent to over loopback), and room for one: the IPv4 source keeps
+  // its bucket drained, the IPv6 one pings.
+  const server = spawnScript("udp_echo_server.ts", [
+    "--host",
+    "::",
+    "--port",
+    "0",
+    "--rate",
+    "0.001", // nothing refills during the test
+    "--burst",
+    "3",
+    "--max-sources",
+    "1",
+  ], { allowNet: "[::],127.0.0.1,[::1]" });
+  const drainer = udpSocket("127.0.0.1");
+  const newcomer = udpSocket("::1");
+  try {
+    const [, port] = await server.stdout.waitFor(/listening on \[::\]:(\d+)/);
+    const toV4: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: Number(port) };
+    const toV6: Deno.NetAddr = { transport: "udp", hostname: "::1", port: Number(port) };
+    for (let i = 0; i < 5; i++) await drainer.send(new Uint8Array([i]), toV4);
+    for (let i = 0; i < 3; i++) await receiveWithin(drainer); // its burst, then nothing
+    for (let ping = 0; ping < 10; ping++) {
+      // Each round the drainer comes back first and takes the table's one slot.
+      await drainer.send(new Uint8Array([100 + ping]), toV4);
+      await newcomer.send(new Uint8Array([ping]), toV6);
+      const [reply] = await receiveWithin(newcomer);
+      assert.deepEqual([...reply], [ping], `ping ${ping}`);
+    }
+    await server.stderr.waitFor(/source table full \(--max-sources 1\): forgetting the least/);
+  } finally {
+    drainer.close();
+    newcomer.close();
+    server.child.kill("SIGINT");
+  }
+  const { code, stderr } = await server.finish();
+  assert.equal(code, 0);
+  const evicted = stderr.match(/sources evicted (\d+)/);
+  assert.ok(evicted && Number(evicted[1]) >= 1, stderr);
+});
