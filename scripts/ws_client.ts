@@ -29,13 +29,20 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli/cli.ts";
-import { HexDumper } from "../lib/cli/hex_dump.ts";
-import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
-import { runWebSocketLoad } from "../lib/load/websocket_load.ts";
+import { logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { HexDumper, parseHex } from "../lib/cli/hex_dump.ts";
+import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
+import { benchWebSocket, formatWebSocketBench } from "../lib/load/websocket_load.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
-import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
+import {
+  closeWebSocket,
+  openWebSocket,
+  type OpenWebSocketOptions,
+  WebSocketOpenError,
+} from "../lib/websocket/websocket_client.ts";
 
 const CLI = {
   name: "ws_client.ts",
@@ -122,14 +129,6 @@ const CLI = {
 
 const encoder = new TextEncoder();
 
-/** Connection settings shared by every mode. */
-interface Target {
-  url: string;
-  options: WebSocketOptions;
-  /** Milliseconds for connect and handshake. */
-  timeout: number;
-}
-
 /** How messages are shown and sent. */
 interface Display {
   /** Prefix received messages with `< ` (interactive use). */
@@ -179,7 +178,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     if (colon <= 0) return usage(`bad --header ${JSON.stringify(header)}: expected NAME:VALUE`);
     headers.append(header.slice(0, colon).trim(), header.slice(colon + 1).trim());
   }
-  const options: WebSocketOptions = { headers, protocols: values.protocol };
+  const timeout = values.timeout * 1000;
+  const options: OpenWebSocketOptions = { headers, protocols: values.protocol, timeout };
   try {
     if (values.file !== undefined) payload = await Deno.readFile(values.file);
     if (values.ca) {
@@ -195,7 +195,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     );
     return 1;
   }
-  const target: Target = { url, options, timeout: values.timeout * 1000 };
+  const log = new Logger({ level: logLevel(values) });
   const display: Display = {
     marked: Deno.stdin.isTerminal() && !oneShot,
     binary: values.binary,
@@ -203,18 +203,24 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   };
   try {
     if (values.bench) {
-      return await bench(url, {
+      const report = await benchWebSocket(url, {
         connections: values.connections,
         inFlight: values["in-flight"],
         size: values.size,
         duration: values.duration * 1000,
         warmup: values.warmup * 1000,
-        json: values.json,
       });
+      console.log(values.json ? JSON.stringify(report) : formatWebSocketBench(report));
+      return 0;
     }
     // Ctrl+C before the handshake is done: there is no one to say goodbye to yet.
     const stopWaiting = onFirstInterrupt(() => Deno.exit(0));
-    const ws = await open(target).finally(stopWaiting);
+    const started = performance.now();
+    const ws = await openWebSocket(url, options).finally(stopWaiting);
+    log.debug(
+      `connected to ${url} in ${(performance.now() - started).toFixed(1)} ms` +
+        ` (subprotocol ${ws.protocol || "none"}, extensions ${ws.extensions || "none"})`,
+    );
     if (values.protocol.length > 0 && !values.quiet) {
       console.error(
         ws.protocol ? `subprotocol: ${ws.protocol}` : "subprotocol: none (the server took none)",
@@ -223,92 +229,24 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     if (payload !== undefined) {
       const wait = values.wait === undefined ? undefined : values.wait * 1000;
       const count = values.count ?? (wait === undefined ? 1 : Infinity);
-      return await sendOne(ws, payload, { count, wait, timeout: target.timeout }, display);
+      return await sendOne(ws, payload, { count, wait, timeout }, display);
     }
     return await session(ws, url, display, values.quiet);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${advice(error)}`);
     return 1;
   } finally {
     options.client?.close();
   }
 }
 
-/** Parses hex like `de ad be ef` or `deadbeef`; undefined if it is not hex. */
-function parseHex(text: string): Uint8Array | undefined {
-  const digits = text.replace(/[\s:]/g, "");
-  if (!/^([0-9a-f]{2})*$/i.test(digits)) return undefined;
-  return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
-}
-
-/**
- * Opens a WebSocket within `target.timeout`, turning the runtime's terse errors into advice.
- */
-function open(target: Target): Promise<WebSocket> {
-  const { host, hostname, port, protocol } = new URL(target.url);
-  const where = formatHostPort(
-    stripBrackets(hostname),
-    Number(port || (protocol === "wss:" ? 443 : 80)),
-  );
-  let ws: WebSocket;
-  try {
-    ws = new WebSocket(target.url, target.options);
-  } catch (error) {
-    // The permission check happens in the constructor, before any packet is sent.
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new Error(`permission denied: run with --allow-net=${where}`);
-    }
-    throw error;
-  }
-  ws.binaryType = "arraybuffer";
-  const { promise, resolve, reject } = Promise.withResolvers<WebSocket>();
-  const timer = setTimeout(() => {
-    reject(
-      new Error(
-        `no WebSocket handshake with ${host} within ${target.timeout / 1000} s: ` +
-          (protocol === "wss:"
-            ? "does it speak TLS? (for a plain server, try ws://; --timeout sets the limit)"
-            : "is it up, and is it a WebSocket server? (--timeout sets the limit)"),
-      ),
-    );
-    ws.close();
-  }, target.timeout);
-  ws.onopen = () => resolve(ws);
-  ws.onerror = (event) => reject(new Error(explainOpenError(target.url, where, event)));
-  return promise.finally(() => {
-    clearTimeout(timer);
-    ws.onopen = null;
-    ws.onerror = null;
-  });
-}
-
-function explainOpenError(url: string, where: string, event: Event): string {
-  const message = event instanceof ErrorEvent ? event.message : String(event);
-  const { protocol, pathname, search } = new URL(url);
-  const status = message.match(/status code:? (\d+)/i)?.[1];
-  if (status) {
-    const hints: Record<string, string> = {
-      "403": "the server refused this Origin",
-      "404": "no WebSocket endpoint at this path",
-      "426": "the server wants another WebSocket version or a ws:// URL",
-    };
-    return `handshake rejected by ${where}: HTTP ${status}${
-      hints[status] ? ` (${hints[status]})` : ""
-    }`;
-  }
-  if (/connect error|refused/i.test(message)) {
-    return `connection refused: is the server running on ${where}?`;
-  }
-  if (protocol === "ws:" && /invalid HTTP version|invalid HTTP/i.test(message)) {
-    return `${where} did not answer in plain HTTP: a TLS server? try wss://${where}${pathname}${search}`;
-  }
-  if (protocol === "wss:" && /InvalidContentType|corrupt message|ClientHello/i.test(message)) {
-    return `TLS failed with ${where}: the server does not speak TLS (try ws://${where}${pathname}${search})`;
-  }
-  if (/certificate|tls|ssl/i.test(message)) {
-    return `TLS failed with ${where}: ${message} (for a self-signed server, pass --ca FILE)`;
-  }
-  return `cannot connect to ${url}: ${message}`;
+/** The library's message, plus the flag that changes the outcome. */
+function advice(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof WebSocketOpenError)) return message;
+  if (error.code === "timeout") return `${message} (--timeout sets the limit)`;
+  if (error.code === "tls") return `${message} (for a self-signed server, pass --ca FILE)`;
+  return message;
 }
 
 /** A received message as one printable line (or several, for text with newlines). */
@@ -335,29 +273,6 @@ function show(data: string | ArrayBuffer, display: Display): void {
 function send(ws: WebSocket, data: string | Uint8Array, display: Display): void {
   display.dumper?.dump(">", bytesOf(data));
   ws.send(data);
-}
-
-/** Calls `onInterrupt` once for a Ctrl+C, however many SIGINTs the terminal and `deno task` send. */
-function onFirstInterrupt(onInterrupt: () => void): () => void {
-  let seen = false;
-  const listener = () => {
-    if (seen) return;
-    seen = true;
-    onInterrupt();
-  };
-  Deno.addSignalListener("SIGINT", listener);
-  return () => Deno.removeSignalListener("SIGINT", listener);
-}
-
-/** Closes with 1000 and resolves once the server answered, or after a second at most. */
-async function closeNormally(ws: WebSocket): Promise<void> {
-  if (ws.readyState === WebSocket.CLOSED) return;
-  const { promise, resolve } = Promise.withResolvers<void>();
-  ws.addEventListener("close", () => resolve(), { once: true });
-  ws.close(1000);
-  const timer = setTimeout(resolve, 1_000);
-  await promise;
-  clearTimeout(timer);
 }
 
 interface SendOneOptions {
@@ -407,7 +322,7 @@ async function sendOne(
   clearTimeout(timer);
   stopListening();
   ws.onclose = null;
-  await closeNormally(ws);
+  await closeWebSocket(ws);
   return code;
 }
 
@@ -468,64 +383,6 @@ async function sendLines(ws: WebSocket, display: Display): Promise<void> {
   for (let line; (line = decoder.next()) !== null;) {
     if (ws.readyState === WebSocket.OPEN) sendLine(line);
   }
-}
-
-interface BenchSettings {
-  connections: number;
-  inFlight: number;
-  size: number;
-  duration: number;
-  warmup: number;
-  json: boolean;
-}
-
-/** Measures an echo endpoint with the project's WebSocket load generator. */
-async function bench(url: string, settings: BenchSettings): Promise<number> {
-  const { protocol, hostname, port, pathname, search } = new URL(url);
-  if (protocol !== "ws:") throw new Error("--bench measures ws:// endpoints only (no TLS)");
-  const host = stripBrackets(hostname);
-  const target = { hostname: host, port: Number(port || 80) };
-  let measured;
-  try {
-    measured = await withClientCpu(() =>
-      runWebSocketLoad({ ...target, path: pathname + search, ...settings })
-    );
-  } catch (error) {
-    if (error instanceof Deno.errors.ConnectionRefused) {
-      throw new Error(
-        `connection refused: is the server running on ${formatHostPort(host, target.port)}?`,
-      );
-    }
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new Error(
-        `permission denied: run with --allow-net=${formatHostPort(host, target.port)}`,
-      );
-    }
-    throw error;
-  }
-  const { result, clientCpu } = measured;
-  const l = result.latency;
-  if (settings.json) {
-    console.log(JSON.stringify({
-      target: url,
-      connections: settings.connections,
-      inFlight: settings.inFlight,
-      size: settings.size,
-      seconds: result.seconds,
-      messages: result.messages,
-      messagesPerSecond: result.messagesPerSecond,
-      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
-      clientCpu,
-    }));
-  } else {
-    console.log(
-      `${settings.connections} connections x ${settings.inFlight} in flight x ${settings.size} bytes: ` +
-        `${result.messagesPerSecond.toFixed(0)} messages/s, ` +
-        `latency p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, ` +
-        `client CPU ${(clientCpu * 100).toFixed(0)}%`,
-    );
-  }
-  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main());

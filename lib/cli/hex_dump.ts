@@ -91,6 +91,28 @@ export class HexDumper {
   }
 }
 
+/**
+ * Parses hex such as `de ad be ef`, `deadbeef` or `de:ad`, the input form of
+ * binary messages on the command line.
+ *
+ * @param text Pairs of hex digits, optionally separated by spaces or colons.
+ * @returns The bytes, or `undefined` if `text` is not hex.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseHex } from "./hex_dump.ts";
+ *
+ * assert.deepEqual(parseHex("de ad:00ff"), new Uint8Array([0xde, 0xad, 0x00, 0xff]));
+ * assert.equal(parseHex("xyz"), undefined);
+ * ```
+ */
+export function parseHex(text: string): Uint8Array | undefined {
+  const digits = text.replace(/[\s:]/g, "");
+  if (!/^([0-9a-f]{2})*$/i.test(digits)) return undefined;
+  return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
 function writeStderr(text: string): void {
   const bytes = new TextEncoder().encode(text);
   // writeSync may write less than asked: loop until every byte is out.

@@ -103,3 +103,32 @@ export function onShutdownSignal(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   };
 }
+
+/**
+ * Calls `onInterrupt` once for a Ctrl+C, however many SIGINTs the terminal
+ * and `deno task` deliver for it; later ones are ignored too, as long as the
+ * listener is installed. For clients, which have no shutdown to force.
+ *
+ * @param onInterrupt What Ctrl+C does (close politely, print a summary).
+ * @returns A function that removes the listener (SIGINT then kills again).
+ *
+ * @example
+ * ```ts ignore
+ * import { onFirstInterrupt } from "./shutdown_signals.ts";
+ *
+ * const stop = new AbortController();
+ * const stopListening = onFirstInterrupt(() => stop.abort());
+ * // ... run until done or stop.signal aborts ...
+ * stopListening();
+ * ```
+ */
+export function onFirstInterrupt(onInterrupt: () => void): () => void {
+  let seen = false;
+  const listener = () => {
+    if (seen) return;
+    seen = true;
+    onInterrupt();
+  };
+  Deno.addSignalListener("SIGINT", listener);
+  return () => Deno.removeSignalListener("SIGINT", listener);
+}
