@@ -35,10 +35,10 @@
  * @module
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
-import { benchOptions, withClientCpu } from "../lib/load/bench_options.ts";
-import { runDatagramLoad } from "../lib/load/datagram_load.ts";
+import { benchOptions } from "../lib/load/bench_options.ts";
+import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
+import { formatUdpPingSummary, udpPing } from "../lib/load/udp_ping.ts";
 import {
   type DatagramReply,
   DatagramRequester,
@@ -51,11 +51,11 @@ import {
   MAX_UDP_PAYLOAD,
 } from "../lib/udp/echo_probe.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
-import { LatencyRecorder } from "../lib/load/latency_stats.ts";
 import { UnstableNetError } from "../lib/udp/listen_udp.ts";
 import { ListenError } from "../lib/net/net_errors.ts";
 import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
-import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 const BENCH = benchOptions({ minSize: ECHO_PROBE_HEADER_SIZE, maxSize: MAX_UDP_PAYLOAD });
@@ -189,162 +189,46 @@ async function oneShot(hostname: string, values: Values): Promise<number> {
   return 0;
 }
 
-/** Counters of a ping run, printed as its summary. */
-interface PingCounts {
-  transmitted: number;
-  received: number;
-  duplicates: number;
-  reordered: number;
-  late: number;
-}
-
 async function ping(hostname: string, values: Values): Promise<number> {
-  const where = formatHostPort(hostname, values.port);
-  const counts: PingCounts = { transmitted: 0, received: 0, duplicates: 0, reordered: 0, late: 0 };
-  const rtts = new LatencyRecorder();
-  let highestSeq = -1;
-  const print = (line: string) => {
-    if (!values.quiet && !values.json) console.log(line);
-  };
-  const rttOf = (data: Uint8Array, receivedAt: number) =>
-    receivedAt - (decodeEchoProbe(data)?.sentAt ?? receivedAt);
-
-  await using requester = new DatagramRequester({ hostname, port: values.port }, {
-    timeout: values.timeout * 1000,
-    retries: 0,
-    onUnmatched(kind, data, from, seq) {
-      if (kind === "stray") return;
-      const rtt = rttOf(data, performance.now());
-      if (kind === "duplicate") counts.duplicates++;
-      else counts.late++;
-      print(
-        `${data.length} bytes from ${formatAddr(from)}: seq=${seq} time=${rtt.toFixed(3)} ms ${
-          kind === "duplicate" ? "(DUP!)" : "(late)"
-        }`,
-      );
-    },
-  });
-
   // Ctrl+C ends the run early and still prints the summary, like ping.
   const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onSigint);
-  const started = performance.now();
-  const outstanding = new Set<Promise<void>>();
-  print(`UDP PING ${where}: ${values.size} bytes per datagram`);
-  try {
-    for (let seq = 1; values.count === undefined || seq <= values.count; seq++) {
-      if (stop.signal.aborted) break;
-      counts.transmitted++;
-      const probe = encodeEchoProbe(seq, { size: values.size });
-      const done = requester.request(seq, probe, { signal: stop.signal }).then(
-        (reply) => {
-          counts.received++;
-          // A reply is reordered when a later probe's reply came before it.
-          const reordered = reply.id < highestSeq;
-          if (reordered) counts.reordered++;
-          else highestSeq = reply.id;
-          const rtt = rttOf(reply.data, reply.receivedAt);
-          rtts.record(rtt);
-          print(
-            `${reply.data.length} bytes from ${formatAddr(reply.from)}: seq=${reply.id} time=${
-              rtt.toFixed(3)
-            } ms${reordered ? " (reordered)" : ""}`,
-          );
-        },
-        (error) => {
-          if (error instanceof DatagramTimeoutError) {
-            print(`no reply for seq=${seq} within ${values.timeout * 1000} ms`);
-          } else if (!stop.signal.aborted) {
-            throw error;
-          }
-        },
-      );
-      outstanding.add(done);
-      done.finally(() => outstanding.delete(done)).catch(() => {});
-      if (values.count !== undefined && seq === values.count) break;
-      // An abort (Ctrl+C) ends the pause early; the loop checks the signal next.
-      await sleep(values.interval * 1000, undefined, { signal: stop.signal }).catch(() => {});
-    }
-    // The last probes get their full timeout, as with `ping -c`.
-    await Promise.all(outstanding);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
-
-  const elapsed = performance.now() - started;
-  const lost = counts.transmitted - counts.received;
-  const loss = counts.transmitted === 0 ? 0 : (lost / counts.transmitted) * 100;
-  const s = rtts.summary();
-  if (values.json) {
-    console.log(JSON.stringify({
-      target: where,
-      ...counts,
-      lossPercent: Number(loss.toFixed(1)),
-      timeMs: elapsed,
-      rttMs: rtts.count > 0 ? { min: s.min, avg: s.avg, max: s.max, mdev: s.mdev } : null,
-    }));
-    return counts.received > 0 ? 0 : 1;
-  }
-  console.log(`--- ${where} UDP ping statistics ---`);
+  const stopListening = onFirstInterrupt(() => stop.abort());
+  const summary = await udpPing({
+    hostname,
+    port: values.port,
+    count: values.count,
+    interval: values.interval * 1000,
+    timeout: values.timeout * 1000,
+    size: values.size,
+    signal: stop.signal,
+    onLine: values.quiet || values.json ? undefined : (line) => console.log(line),
+  }).finally(stopListening);
   console.log(
-    `${counts.transmitted} datagrams transmitted, ${counts.received} received, ` +
-      `${Number(loss.toFixed(1))}% loss, ${counts.duplicates} duplicates, ` +
-      `${counts.reordered} reordered, ${counts.late} late, time ${elapsed.toFixed(0)} ms`,
+    values.json ? JSON.stringify(summary) : formatUdpPingSummary(summary).join("\n"),
   );
-  if (rtts.count > 0) {
-    console.log(
-      `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
-        s.mdev.toFixed(3)
-      } ms`,
-    );
-  }
-  return counts.received > 0 ? 0 : 1;
+  return summary.received > 0 ? 0 : 1;
 }
 
 async function bench(hostname: string, values: Values): Promise<number> {
-  const { result, clientCpu } = await withClientCpu(() =>
-    runDatagramLoad({
-      hostname,
-      port: values.port,
-      size: values.size,
-      inFlight: values["in-flight"],
-      duration: values.duration * 1000,
-      warmup: values.warmup * 1000,
-      timeout: values.timeout * 1000,
-    })
-  );
-  const l = result.latency;
-  if (values.json) {
-    console.log(JSON.stringify({
-      target: formatHostPort(hostname, values.port),
-      inFlight: values["in-flight"],
-      size: values.size,
-      seconds: result.seconds,
-      roundTrips: result.roundTrips,
-      roundTripsPerSecond: result.roundTripsPerSecond,
-      lost: result.lost,
-      duplicates: result.duplicates,
-      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
-      clientCpu,
-    }));
-  } else {
-    console.log(
-      `${values["in-flight"]} in flight x ${values.size} B, ${result.seconds} s: ` +
-        `${result.roundTripsPerSecond.toFixed(0)} round trips/s, ${result.lost} lost, ` +
-        `rtt p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms max ${l.max.toFixed(3)} ms, ` +
-        `client CPU ${(clientCpu * 100).toFixed(0)}%`,
-    );
-  }
-  if (result.lost > 0) {
+  const report = await benchDatagrams({
+    hostname,
+    port: values.port,
+    size: values.size,
+    inFlight: values["in-flight"],
+    duration: values.duration * 1000,
+    warmup: values.warmup * 1000,
+    timeout: values.timeout * 1000,
+  });
+  console.log(values.json ? JSON.stringify(report) : formatDatagramBench(report));
+  if (report.lost > 0) {
     console.error(
-      `note: ${result.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
+      `note: ${report.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
         `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
     );
   }
-  if (result.roundTrips === 0) {
+  if (report.roundTrips === 0) {
     console.error(
-      `error: no echo from ${formatHostPort(hostname, values.port)}: is the server running? ` +
+      `error: no echo from ${report.target}: is the server running? ` +
         `(if so, it may be dropping for its rate limit: start udp_echo_server.ts with --rate 0)`,
     );
     return 1;

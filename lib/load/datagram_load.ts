@@ -13,6 +13,8 @@ import {
 } from "../udp/echo_probe.ts";
 import { listenUdp } from "../udp/listen_udp.ts";
 import { LatencyRecorder, type LatencySummary } from "./latency_stats.ts";
+import { formatHostPort } from "../net/net_addr.ts";
+import { withClientCpu } from "./bench_options.ts";
 
 /** Options for {@linkcode runDatagramLoad}. */
 export interface DatagramLoadOptions {
@@ -195,4 +197,92 @@ export async function runDatagramLoad(options: DatagramLoadOptions): Promise<Dat
     latency: latency.summary(),
     duplicates,
   };
+}
+
+/** What {@linkcode benchDatagrams} measured, with the keys every client's `--bench --json` has. */
+export interface DatagramBenchReport {
+  /** The server, as `host:port`. */
+  target: string;
+  /** Probes in flight. */
+  inFlight: number;
+  /** Datagram size, in bytes. */
+  size: number;
+  /** The measured window, in seconds. */
+  seconds: number;
+  /** Round trips in the window. */
+  roundTrips: number;
+  /** Round trips per second. */
+  roundTripsPerSecond: number;
+  /** Probes without an echo within the timeout. */
+  lost: number;
+  /** Echoes of no outstanding probe. */
+  duplicates: number;
+  /** Round-trip times, in ms. */
+  latencyMs: { p50: number; p99: number; max: number; avg: number };
+  /** This process's CPU over the run, as a share of one core. */
+  clientCpu: number;
+}
+
+/**
+ * The `--bench` mode of a UDP client: {@linkcode runDatagramLoad} and this
+ * process's CPU meanwhile.
+ *
+ * @param options As for {@linkcode runDatagramLoad}.
+ * @returns The figures, ready for `JSON.stringify` or {@linkcode formatDatagramBench}.
+ * @throws {RangeError} If an option is out of range.
+ * @throws {TypeError} If the runtime was started without `--unstable-net`.
+ *
+ * @example
+ * ```ts ignore
+ * import { benchDatagrams, formatDatagramBench } from "./datagram_load.ts";
+ *
+ * console.log(formatDatagramBench(await benchDatagrams({ port: 7001, inFlight: 16 })));
+ * ```
+ */
+export async function benchDatagrams(options: DatagramLoadOptions): Promise<DatagramBenchReport> {
+  const { result, clientCpu } = await withClientCpu(() => runDatagramLoad(options));
+  const l = result.latency;
+  return {
+    target: formatHostPort(options.hostname ?? "127.0.0.1", options.port),
+    inFlight: options.inFlight ?? 1,
+    size: options.size ?? 64,
+    seconds: result.seconds,
+    roundTrips: result.roundTrips,
+    roundTripsPerSecond: result.roundTripsPerSecond,
+    lost: result.lost,
+    duplicates: result.duplicates,
+    latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
+    clientCpu,
+  };
+}
+
+/**
+ * One line for a person reading a {@linkcode DatagramBenchReport}.
+ *
+ * @param report What {@linkcode benchDatagrams} returned.
+ * @returns The line, without a newline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDatagramBench } from "./datagram_load.ts";
+ *
+ * const line = formatDatagramBench({
+ *   target: "127.0.0.1:7001", inFlight: 16, size: 64, seconds: 3, roundTrips: 90000,
+ *   roundTripsPerSecond: 30000, lost: 0, duplicates: 0,
+ *   latencyMs: { p50: 0.5, p99: 1, max: 2, avg: 0.5 }, clientCpu: 0.8,
+ * });
+ * assert.equal(
+ *   line,
+ *   "16 in flight x 64 B, 3 s: 30000 round trips/s, 0 lost, " +
+ *     "rtt p50 0.500 ms p99 1.000 ms max 2.000 ms, client CPU 80%",
+ * );
+ * ```
+ */
+export function formatDatagramBench(report: DatagramBenchReport): string {
+  const l = report.latencyMs;
+  return `${report.inFlight} in flight x ${report.size} B, ${report.seconds} s: ` +
+    `${report.roundTripsPerSecond.toFixed(0)} round trips/s, ${report.lost} lost, ` +
+    `rtt p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms max ${l.max.toFixed(3)} ms, ` +
+    `client CPU ${(report.clientCpu * 100).toFixed(0)}%`;
 }
