@@ -35,12 +35,13 @@
  */
 
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
-import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
 import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { writeAll } from "../lib/io/write_all.ts";
@@ -194,6 +195,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     console.error(`error: ${error instanceof ConnectError ? error.message : error}`);
     Deno.exit(1);
   }
+  new Logger({ level: logLevel(values) }).debug(
+    `connected to ${where} from ${formatAddr(conn.localAddr)}`,
+  );
   const lines = serverLines(conn);
 
   // Whether we asked to leave (Ctrl+C, a typed /quit, or the end of stdin): then the server

@@ -172,7 +172,6 @@ const CLI = {
     ...listenHostsOptions(7003),
     dir: {
       type: "string",
-      short: "d",
       default: "received",
       valueName: "DIR",
       description: "Directory to save files in (created if missing)",

@@ -44,14 +44,15 @@
  * @module
  */
 
-import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
-import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
+import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
+import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
 import { FileTransferError, NEEDS_SECRET } from "../lib/file_transfer/file_transfer_protocol.ts";
 import { sendFile } from "../lib/file_transfer/file_sender.ts";
 import { formatByteRate, formatBytes } from "../lib/cli/format_bytes.ts";
 import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
-import { stripBrackets } from "../lib/net/net_addr.ts";
+import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { ProgressBar } from "../lib/cli/progress_bar.ts";
 
 const CLI = {
@@ -154,6 +155,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   const tls = values.tls || caCerts !== undefined;
   const timeout = values.timeout * 1000;
+  const log = new Logger({ level: logLevel(values) });
 
   // Ctrl+C stops cleanly: the receiver keeps what it got, and the same
   // command resumes from there.
@@ -164,7 +166,14 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   let done = 0;
   try {
     const result = await sendFile(
-      () => connectTcp({ hostname, port: values.port, tls, caCerts, timeout }),
+      async () => {
+        const conn = await connectTcp({ hostname, port: values.port, tls, caCerts, timeout });
+        log.debug(
+          `connected to ${formatHostPort(hostname, values.port)} from ` +
+            `${formatAddr(conn.localAddr)}${tls ? " over TLS" : ""}`,
+        );
+        return conn;
+      },
       path,
       {
         name: values.name,
@@ -174,6 +183,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         signal: stop.signal,
         onStart: (offset, size) => {
           bar?.finish(done, true);
+          log.debug(`the receiver has ${formatBytes(offset)} of ${formatBytes(size)}`);
           if (offset > 0 && !values.quiet) {
             console.error(`resuming at ${formatBytes(offset)} of ${formatBytes(size)}`);
           }
@@ -191,9 +201,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         onRetry: (error, attempt, delay) => {
           bar?.finish(done, true);
           console.error(
-            `warning: ${
-              lowercase((error as Error).message)
-            } — retry ${attempt} of ${values.retries} in ${delay / 1000} s`,
+            `warning: ${lowercase(formatRetry(error as Error, attempt, values.retries, delay))}`,
           );
         },
       },

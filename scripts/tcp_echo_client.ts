@@ -32,13 +32,14 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
 import { HexDumper } from "../lib/cli/hex_dump.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
 import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
 import { runEchoLoad } from "../lib/load/echo_load.ts";
 import { LatencyRecorder } from "../lib/load/latency_stats.ts";
-import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 import { closeQuietly } from "../lib/io/close_quietly.ts";
@@ -140,6 +141,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   try {
     if (values.bench) return await bench(target, values);
 
+    const log = new Logger({ level: logLevel(values) });
+    const started = performance.now();
     const conn = await connectTcp({
       ...target,
       timeout: values.timeout * 1000,
@@ -150,6 +153,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         }
       },
     });
+    log.debug(
+      `connected to ${where} from ${formatAddr(conn.localAddr)}${target.tls ? " over TLS" : ""}` +
+        ` in ${(performance.now() - started).toFixed(1)} ms`,
+    );
     if (values.count !== undefined) {
       return await ping(conn, where, {
         count: values.count,

@@ -35,7 +35,8 @@
  * @module
  */
 
-import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { Logger } from "../lib/cli/log.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";
 import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
 import { formatUdpPingSummary, udpPing } from "../lib/load/udp_ping.ts";
@@ -54,7 +55,7 @@ import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { UnstableNetError } from "../lib/udp/listen_udp.ts";
 import { ListenError } from "../lib/net/net_errors.ts";
 import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
-import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
@@ -173,6 +174,7 @@ async function oneShot(hostname: string, values: Values): Promise<number> {
     { hostname, port: values.port },
     { match: () => 0, timeout: values.timeout * 1000, retries: values.retries },
   );
+  logSocket(requester, values);
   let reply: DatagramReply;
   try {
     reply = await requester.request(0, message);
@@ -243,6 +245,7 @@ async function lines(hostname: string, values: Values): Promise<number> {
     { hostname, port: values.port },
     { timeout: values.timeout * 1000, retries: values.retries },
   );
+  logSocket(requester, values);
   if (Deno.stdin.isTerminal()) {
     console.error(`sending to ${where}: type a line and press Enter; Ctrl+D to quit`);
   }
@@ -305,6 +308,14 @@ function explainError(error: unknown, hostname: string, port: number): string {
     return error.message;
   }
   return `cannot talk to ${where}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** `-v`: which local port the replies come back to (what a packet capture shows). */
+function logSocket(requester: DatagramRequester, values: Values): void {
+  new Logger({ level: logLevel(values) }).debug(
+    `sending to ${formatHostPort(requester.target.hostname, requester.target.port)} from ` +
+      formatAddr(requester.localAddr),
+  );
 }
 
 function writeStdout(text: string): Promise<void> {

@@ -77,7 +77,7 @@ export function benchOptions(defaults: BenchOptionDefaults = {}) {
       default: defaults.inFlight ?? 1,
       min: 1,
       max: defaults.maxInFlight ?? 4096,
-      description: "--bench: messages in flight (per connection)",
+      description: "--bench: messages in flight per connection (-d for depth, as in iodepth)",
     },
     duration: {
       type: "number",

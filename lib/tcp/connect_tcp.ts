@@ -310,7 +310,7 @@ export function explainConnectError(
  * ```
  */
 export function formatRetry(
-  error: ConnectError,
+  error: Error,
   attempt: number,
   retries: number,
   delay: number,

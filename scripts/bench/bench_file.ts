@@ -83,7 +83,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     const source = `${base}/bench.bin`;
     await writeRandomFile(source, size);
     console.log(
-      `file transfer: ${values.size} MiB of random bytes over 127.0.0.1, median of ${values.rounds} rounds`,
+      `file transfer: ${values.size} MiB (${(size / 1e6).toFixed(1)} MB) of random bytes over ` +
+        `127.0.0.1, median of ${values.rounds} rounds; rates in MB/s (10^6 bytes/s), as every bench`,
     );
 
     const figures: Figure[] = [];

@@ -519,7 +519,7 @@ Deno.test("file_send.ts waits for a busy receiver and says so once per retry, th
       const warning = await sender.waitForLine(/^warning:/);
       assert.equal(
         warning,
-        "warning: the receiver is busy (1 sender at once) — retry 1 of 3 in 0.5 s",
+        "warning: the receiver is busy (1 sender at once) (retry 1 of 3 in 0.5 s)",
       );
       closeQuietly(held);
       const status = await sender.child.status;
