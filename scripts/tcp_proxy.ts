@@ -31,6 +31,7 @@
 
 import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { formatBytes } from "../lib/cli/format_bytes.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort } from "../lib/net/net_addr.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
@@ -352,9 +353,9 @@ function formatSummary(summary: ProxySummary): string {
   if (summary.omitted > 0) lines.unshift(`(${summary.omitted} older connections not listed)`);
   const t = summary.total;
   lines.push(
-    `total: ${t.connections} connections, up ${formatBytes(t.up)} (client to server), down ${
-      formatBytes(t.down)
-    } (server to client)`,
+    `total: ${formatCount(t.connections, "connection")}, up ${
+      formatBytes(t.up)
+    } (client to server), down ${formatBytes(t.down)} (server to client)`,
   );
   return lines.join("\n");
 }

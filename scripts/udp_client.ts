@@ -37,6 +37,7 @@
 
 import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";
 import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
 import { formatUdpPingSummary, udpPing } from "../lib/load/udp_ping.ts";
@@ -224,7 +225,9 @@ async function bench(hostname: string, values: Values): Promise<number> {
   console.log(values.json ? JSON.stringify(report) : formatDatagramBench(report));
   if (report.lost > 0) {
     console.error(
-      `note: ${report.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
+      `note: ${
+        formatCount(report.lost, "datagram")
+      } got no echo within ${values.timeout} s; a rate-limited ` +
         `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
     );
   }
@@ -258,7 +261,7 @@ async function lines(hostname: string, values: Values): Promise<number> {
   let unanswered = 0;
   // Ctrl+C in the middle of a wait: say how far we got, then stop.
   const onSigint = () => {
-    console.error(`interrupted: ${sent} lines sent, ${sent - unanswered} answered`);
+    console.error(`interrupted: ${formatCount(sent, "line")} sent, ${sent - unanswered} answered`);
     Deno.exit(unanswered > 0 ? 1 : 0);
   };
   Deno.addSignalListener("SIGINT", onSigint);

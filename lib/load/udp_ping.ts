@@ -201,7 +201,8 @@ export async function udpPing(options: UdpPingOptions): Promise<UdpPingSummary> 
 export function formatUdpPingSummary(summary: UdpPingSummary): string[] {
   const lines = [
     `--- ${summary.target} UDP ping statistics ---`,
-    `${summary.transmitted} datagrams transmitted, ${summary.received} received, ` +
+    `${summary.transmitted} ${summary.transmitted === 1 ? "datagram" : "datagrams"} transmitted, ` +
+    `${summary.received} received, ` +
     `${summary.lossPercent}% loss, ${summary.duplicates} duplicates, ` +
     `${summary.reordered} reordered, ${summary.late} late, time ${summary.timeMs.toFixed(0)} ms`,
   ];
