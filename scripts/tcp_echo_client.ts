@@ -30,15 +30,15 @@
  * @module
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
 import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { HexDumper } from "../lib/cli/hex_dump.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
-import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
-import { runEchoLoad } from "../lib/load/echo_load.ts";
-import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
+import { benchEcho, formatEchoBench } from "../lib/load/echo_load.ts";
+import { formatTcpPingSummary, tcpPing } from "../lib/load/tcp_ping.ts";
+import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { writeAll } from "../lib/io/write_all.ts";
@@ -109,14 +109,6 @@ const CLI = {
   ],
 } as const;
 
-/** What the client talks to, shared by every mode. */
-interface Target {
-  hostname: string;
-  port: number;
-  tls: boolean;
-  caCerts: string[] | undefined;
-}
-
 /** Runs the client from command-line flags and returns the exit code. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
@@ -139,7 +131,18 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const dumper = values.hexdump ? new HexDumper() : undefined;
 
   try {
-    if (values.bench) return await bench(target, values);
+    if (values.bench) {
+      const report = await benchEcho({
+        ...target,
+        connections: values.connections,
+        size: values.size,
+        inFlight: values["in-flight"],
+        duration: values.duration * 1000,
+        warmup: values.warmup * 1000,
+      });
+      console.log(values.json ? JSON.stringify(report) : formatEchoBench(report));
+      return 0;
+    }
 
     const log = new Logger({ level: logLevel(values) });
     const started = performance.now();
@@ -158,14 +161,25 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         ` in ${(performance.now() - started).toFixed(1)} ms`,
     );
     if (values.count !== undefined) {
-      return await ping(conn, where, {
+      // Ctrl+C stops after the echo in flight and still prints the summary, like ping.
+      const stop = new AbortController();
+      const stopListening = onFirstInterrupt(() => stop.abort());
+      const summary = await tcpPing(conn, {
+        target: where,
         count: values.count,
         interval: values.interval * 1000,
         timeout: values.timeout * 1000,
         text: values.message,
-        json: values.json,
-        quiet: values.quiet,
-      });
+        signal: stop.signal,
+        onLine: values.quiet || values.json ? undefined : (line) => console.log(line),
+      }).finally(stopListening);
+      if (values.json) {
+        console.log(JSON.stringify(summary));
+      } else {
+        if (summary.error) console.error(`error: ${summary.error}`);
+        console.log(formatTcpPingSummary(summary).join("\n"));
+      }
+      return summary.error === undefined && summary.received > 0 ? 0 : 1;
     }
     if (values.message !== undefined) {
       return await oneShot(conn, values.message, values.timeout * 1000, target.tls, dumper);
@@ -295,152 +309,6 @@ async function pipe(conn: Deno.Conn, tls: boolean, dumper: HexDumper | undefined
     Deno.removeSignalListener("SIGINT", onInterrupt);
     closeQuietly(conn);
   }
-}
-
-interface PingOptions {
-  count: number;
-  interval: number;
-  timeout: number;
-  text: string | undefined;
-  json: boolean;
-  quiet: boolean;
-}
-
-/**
- * TCP ping: one line per `interval` on one connection, timing each until its whole echo is
- * back. TCP does not lose data, so a missing echo means the server is stuck or gone: the ping
- * stops there instead of counting losses.
- */
-async function ping(conn: Deno.Conn, where: string, options: PingOptions): Promise<number> {
-  const encoder = new TextEncoder();
-  const reader = new ChunkReader(conn);
-  const rtts = new LatencyRecorder();
-  const stop = new AbortController();
-  let stopped = false;
-  const onInterrupt = () => {
-    stopped = true;
-    stop.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  const print = (line: string) => {
-    if (!options.quiet && !options.json) console.log(line);
-  };
-  let sent = 0;
-  let received = 0;
-  let failure: string | undefined;
-  let pending = new Uint8Array(0);
-  const started = performance.now();
-  print(`TCP PING ${where}`);
-  try {
-    for (let seq = 1; seq <= options.count && !stopped; seq++) {
-      const line = encoder.encode(`${options.text ?? `ping ${seq}`}\n`);
-      const sentAt = performance.now();
-      await writeAll(conn, line);
-      sent++;
-      // Read until this line's bytes are all back (echoes come back in order).
-      const timer = setTimeout(() => closeQuietly(conn), options.timeout);
-      try {
-        while (pending.length < line.length) {
-          const chunk = await reader.read();
-          if (chunk === null) {
-            failure = `${where} closed the connection after ${received} echoes`;
-            break;
-          }
-          const joined = new Uint8Array(pending.length + chunk.length);
-          joined.set(pending);
-          joined.set(chunk, pending.length);
-          pending = joined;
-        }
-      } catch (error) {
-        if (!(error instanceof Deno.errors.BadResource || isDisconnectError(error))) throw error;
-        failure = stopped ? undefined : `no echo for seq=${seq} within ${options.timeout / 1000} s`;
-      } finally {
-        clearTimeout(timer);
-      }
-      if (failure !== undefined || pending.length < line.length) break;
-      pending = pending.subarray(line.length);
-      const rtt = performance.now() - sentAt;
-      received++;
-      rtts.record(rtt);
-      print(`${line.length} bytes from ${where}: seq=${seq} time=${rtt.toFixed(3)} ms`);
-      if (seq < options.count) {
-        await sleep(options.interval, undefined, { signal: stop.signal }).catch(() => {});
-      }
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    closeQuietly(conn);
-  }
-  const elapsed = performance.now() - started;
-  const s = rtts.summary();
-  if (options.json) {
-    console.log(JSON.stringify({
-      target: where,
-      sent,
-      received,
-      timeMs: elapsed,
-      rttMs: received > 0 ? { min: s.min, avg: s.avg, max: s.max, mdev: s.mdev } : null,
-      ...(failure ? { error: failure } : {}),
-    }));
-  } else {
-    if (failure) console.error(`error: ${failure}`);
-    console.log(`--- ${where} TCP ping statistics ---`);
-    console.log(`${sent} sent, ${received} echoed, time ${elapsed.toFixed(0)} ms`);
-    if (received > 0) {
-      console.log(
-        `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
-          s.mdev.toFixed(3)
-        } ms`,
-      );
-    }
-  }
-  return failure === undefined && received > 0 ? 0 : 1;
-}
-
-interface BenchValues {
-  connections: number;
-  size: number;
-  "in-flight": number;
-  duration: number;
-  warmup: number;
-  json: boolean;
-}
-
-async function bench(target: Target, values: BenchValues): Promise<number> {
-  const { result, clientCpu } = await withClientCpu(() =>
-    runEchoLoad({
-      ...target,
-      connections: values.connections,
-      size: values.size,
-      inFlight: values["in-flight"],
-      duration: values.duration * 1000,
-      warmup: values.warmup * 1000,
-    })
-  );
-  const l = result.latency;
-  if (values.json) {
-    console.log(JSON.stringify({
-      target: formatHostPort(target.hostname, target.port),
-      connections: values.connections,
-      inFlight: values["in-flight"],
-      size: values.size,
-      seconds: result.seconds,
-      messages: result.messages,
-      messagesPerSecond: result.messagesPerSecond,
-      megabytesPerSecond: result.megabytesPerSecond,
-      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
-      clientCpu,
-    }));
-    return 0;
-  }
-  console.log(
-    `${values.connections} conn x ${values["in-flight"]} in flight x ${values.size} B, ` +
-      `${result.seconds} s: ${result.messagesPerSecond.toFixed(0)} msgs/s, ` +
-      `${result.megabytesPerSecond.toFixed(1)} MB/s, ` +
-      `latency p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms, ` +
-      `client CPU ${(clientCpu * 100).toFixed(0)}%`,
-  );
-  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -6,9 +6,11 @@
  * - {@linkcode runEchoLoad} (echo_load.ts), {@linkcode runDatagramLoad}
  *   (datagram_load.ts) and {@linkcode runWebSocketLoad} (websocket_load.ts):
  *   bounded, timed load against a TCP, UDP or WebSocket echo;
- *   {@linkcode benchDatagrams} and {@linkcode benchWebSocket} wrap the last
- *   two as the clients' `--bench` modes, with their `--json` report.
- * - {@linkcode udpPing} (udp_ping.ts): `ping` over UDP, with its summary.
+ *   {@linkcode benchEcho}, {@linkcode benchDatagrams} and
+ *   {@linkcode benchWebSocket} wrap them as the clients' `--bench` modes,
+ *   with their `--json` report.
+ * - {@linkcode tcpPing} (tcp_ping.ts) and {@linkcode udpPing} (udp_ping.ts):
+ *   `ping` over a TCP or UDP echo, with its summary.
  * - {@linkcode LatencyRecorder} and {@linkcode percentile}
  *   (latency_stats.ts): round-trip times into p50/p99/max.
  * - {@linkcode startBenchServer} and {@linkcode measureCpu}
@@ -36,3 +38,4 @@ export * from "./latency_stats.ts";
 export * from "./process_usage.ts";
 export * from "./websocket_load.ts";
 export * from "./udp_ping.ts";
+export * from "./tcp_ping.ts";
