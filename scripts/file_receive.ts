@@ -59,7 +59,8 @@
  * @module
  */
 
-import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import {
   DEFAULT_MAX_FILE_SIZE,

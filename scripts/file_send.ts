@@ -44,7 +44,8 @@
  * @module
  */
 
-import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
 import { FileTransferError, NEEDS_SECRET } from "../lib/file_transfer/file_transfer_protocol.ts";

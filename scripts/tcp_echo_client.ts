@@ -31,7 +31,8 @@
  */
 
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { HexDumper } from "../lib/cli/hex_dump.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";

@@ -25,7 +25,8 @@
  * @module
  */
 
-import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatCount } from "../lib/cli/format_count.ts";

@@ -29,7 +29,8 @@
  * @module
  */
 
-import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { listenOptions } from "../lib/cli/cli_options.ts";
 import { formatBytes } from "../lib/cli/format_bytes.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { Logger } from "../lib/cli/log.ts";

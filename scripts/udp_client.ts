@@ -35,7 +35,8 @@
  * @module
  */
 
-import { connectOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";

@@ -23,7 +23,8 @@
  * @module
  */
 
-import { listenHostsOptions, logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";

@@ -29,7 +29,8 @@
  * @module
  */
 
-import { logLevel, parseCliOrExit } from "../lib/cli/cli.ts";
+import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { HexDumper, parseHex } from "../lib/cli/hex_dump.ts";
 import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";

@@ -25,6 +25,7 @@
  * @module
  */
 export * from "./cli.ts";
+export * from "./cli_options.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
 export * from "./hex_dump.ts";
