@@ -8,7 +8,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BufferedReader } from "../io/buffered_reader.ts";
-import { FrameTooLargeError, IncompleteFrameError } from "../framing/frame_errors.ts";
+import { FrameTooLargeError } from "../framing/frame_errors.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -26,6 +26,13 @@ import { createNonce, verifyChallenge } from "./transfer_auth.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
 import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
+import {
+  describeLocalError,
+  exists,
+  guard,
+  Interrupted,
+  looksLikeText,
+} from "./_receive_helpers.ts";
 
 /** Default {@linkcode FileReceiverOptions.maxSize}: 1 GiB. */
 export const DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024;
@@ -129,9 +136,6 @@ export interface ReceiveContext {
   /** Called once the header is accepted, with the offset the transfer resumes from. */
   onStart?: (name: string, size: number, offset: number) => void;
 }
-
-/** The connection ended before the transfer was complete. */
-class Interrupted extends Error {}
 
 /**
  * Receives files into a directory, one per connection, any number at once.
@@ -504,47 +508,4 @@ export class FileReceiver {
     await verdict(retry ? { ok: false, error: reason, retry } : { ok: false, error: reason });
     return result;
   }
-}
-
-/** Awaits a read or write on the connection; a disconnect or early end becomes {@linkcode Interrupted}. */
-async function guard<T>(operation: Promise<T | null>): Promise<T> {
-  let value: T | null;
-  try {
-    value = await operation;
-  } catch (error) {
-    if (isDisconnectError(error) || error instanceof IncompleteFrameError) {
-      throw new Interrupted((error as Error).message);
-    }
-    throw error;
-  }
-  if (value === null) throw new Interrupted("end of stream");
-  return value;
-}
-
-/** True if the 4 bytes of a frame length are printable ASCII or whitespace. */
-function looksLikeText(length: number): boolean {
-  for (let shift = 24; shift >= 0; shift -= 8) {
-    const byte = (length >>> shift) & 0xff;
-    if (!(byte >= 0x20 && byte < 0x7f) && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) {
-      return false;
-    }
-  }
-  return true;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-function describeLocalError(error: unknown, dir: string): string {
-  if (error instanceof Deno.errors.NotCapable) {
-    return `permission denied (run with --allow-read=${dir} --allow-write=${dir})`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
