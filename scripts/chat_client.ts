@@ -38,6 +38,7 @@ import { ChunkReader } from "../lib/io/chunk_reader.ts";
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
@@ -194,6 +195,9 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     conn = await connectTcp({ hostname, port: values.port });
   } catch (error) {
     console.error(`error: ${error instanceof ConnectError ? error.message : error}`);
+    if (error instanceof ConnectError && error.code === "permission") {
+      console.error(`run: ${formatRunCommand([allowNetFlag([values.host])])}`);
+    }
     Deno.exit(1);
   }
   new Logger({ level: logLevel(values) }).debug(

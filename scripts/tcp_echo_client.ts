@@ -34,6 +34,7 @@ import { ChunkReader } from "../lib/io/chunk_reader.ts";
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { HexDumper } from "../lib/cli/hex_dump.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
 import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
@@ -192,6 +193,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   } catch (error) {
     if (error instanceof ConnectError || isDisconnectError(error)) {
       console.error(`error: ${(error as Error).message}`);
+      if (error instanceof ConnectError && error.code === "permission") {
+        const read = values.ca ? [`--allow-read=${values.ca}`] : [];
+        console.error(`run: ${formatRunCommand([allowNetFlag([values.host]), ...read])}`);
+      }
       return 1;
     }
     throw error;

@@ -38,6 +38,7 @@
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";
 import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
@@ -157,6 +158,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return await lines(hostname, values);
   } catch (error) {
     console.error(`error: ${explainError(error, hostname, values.port)}`);
+    if (error instanceof Deno.errors.NotCapable) {
+      console.error(`run: ${formatRunCommand(["--unstable-net", allowNetFlag([values.host])])}`);
+    }
     return 1;
   }
 }

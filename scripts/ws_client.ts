@@ -32,6 +32,7 @@
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { HexDumper, parseHex } from "../lib/cli/hex_dump.ts";
 import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
 import { benchWebSocket, formatWebSocketBench } from "../lib/load/websocket_load.ts";
@@ -235,6 +236,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return await session(ws, url, display, values.quiet);
   } catch (error) {
     console.error(`error: ${advice(error)}`);
+    if (error instanceof WebSocketOpenError && error.code === "permission") {
+      const read = values.ca ? [`--allow-read=${values.ca}`] : [];
+      const host = new URL(url).hostname;
+      console.error(`run: ${formatRunCommand([allowNetFlag([host]), ...read])}`);
+    }
     return 1;
   } finally {
     options.client?.close();

@@ -150,3 +150,27 @@ Deno.test("tcp_echo_client.ts pipe mode on SIGINT half-closes and exits 0", asyn
   assert.equal(status.code, 0, client.stderr.join("\n"));
   assert.deepEqual(client.stdout, ["hi"]);
 });
+
+// A user who started the client with `deno task` typed no --allow-net flag: "run with
+// --allow-net=127.0.0.2:7000" alone left them to work out the whole command, which the servers
+// and file_send.ts already printed. 127.0.0.2 is outside --allow-net, so nothing is sent.
+Deno.test("clients outside --allow-net print the whole deno run command to use instead", async () => {
+  const echo = await runScript(CLIENT, ["--host", "127.0.0.2", "--message", "hi there"]);
+  assert.equal(echo.code, 1);
+  assert.match(echo.stderr, /^error: permission denied: run with --allow-net=127\.0\.0\.2:7000$/m);
+  assert.match(
+    echo.stderr,
+    /^run: deno run --allow-net=127\.0\.0\.2 scripts\/tcp_echo_client\.ts --host 127\.0\.0\.2 --message 'hi there'$/m,
+  );
+  const ws = await runScript("ws_client.ts", ["ws://127.0.0.2:8080/echo", "-m", "hi"]);
+  assert.equal(ws.code, 1);
+  assert.match(ws.stderr, /^run: deno run --allow-net=127\.0\.0\.2 scripts\/ws_client\.ts ws:/m);
+  const udp = await runScript("udp_client.ts", ["--host", "127.0.0.2", "-m", "hi"], {
+    denoFlags: ["--unstable-net", "--allow-net=127.0.0.1"],
+  });
+  assert.equal(udp.code, 1);
+  assert.match(
+    udp.stderr,
+    /^run: deno run --unstable-net --allow-net=127\.0\.0\.2 scripts\/udp_client\.ts/m,
+  );
+});
