@@ -202,7 +202,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         onRetry: (error, attempt, delay) => {
           bar?.finish(done, true);
           console.error(
-            `warning: ${lowercase(formatRetry(error as Error, attempt, values.retries, delay))}`,
+            `warning: ${
+              lowercase(formatRetry(retryReason(error), attempt, values.retries, delay))
+            }`,
           );
         },
       },
@@ -248,6 +250,14 @@ function explain(error: unknown, path: string): string {
     return `connection lost (${message}); run the same command again to resume`;
   }
   return lowercase(message);
+}
+
+/** Why a retry is needed, in words: a bare "Broken pipe (os error 32)" says nothing of what broke. */
+function retryReason(error: unknown): Error {
+  if (isDisconnectError(error)) {
+    return new Error(`the connection to the receiver broke (${(error as Error).message})`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Library errors say "Cannot ..."; here they follow "error: ", like the script's own messages. */
