@@ -32,6 +32,11 @@
 
 import { decodeEchoProbe } from "./echo_probe.ts";
 import { listenUdp } from "./listen_udp.ts";
+import {
+  checkTimeoutAndRetries,
+  defaultLocalHostname,
+  normaliseIpLiteral,
+} from "./_requester_helpers.ts";
 import { formatHostPort } from "../net/net_addr.ts";
 
 /** Where requests go. */
@@ -217,24 +222,6 @@ interface Pending {
 /** The default `match`: the sequence number of an echo probe. */
 function matchEchoProbe(datagram: Uint8Array): number | undefined {
   return decodeEchoProbe(datagram)?.seq;
-}
-
-/** Normalises an IP literal the way the runtime reports addresses (`::0001` → `::1`). */
-function normaliseIpLiteral(hostname: string): string | undefined {
-  const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
-  const isV6 = hostname.includes(":");
-  if (!isV4 && !isV6) return undefined;
-  try {
-    const host = new URL(`udp://${isV6 ? `[${hostname}]` : hostname}`).hostname;
-    return isV6 ? host.slice(1, -1) : host;
-  } catch {
-    return undefined;
-  }
-}
-
-function defaultLocalHostname(target: string): string {
-  if (target.includes(":")) return normaliseIpLiteral(target) === "::1" ? "::1" : "::";
-  return target === "localhost" || target.startsWith("127.") ? "127.0.0.1" : "0.0.0.0";
 }
 
 /**
@@ -516,14 +503,5 @@ export class DatagramRequester implements AsyncDisposable {
       : "stray";
     this.#stats[kind === "duplicate" ? "duplicates" : kind]++;
     this.#onUnmatched?.(kind, datagram, from, id);
-  }
-}
-
-function checkTimeoutAndRetries(timeout: number, retries: number): void {
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new RangeError(`Cannot send request: timeout ${timeout} is not a positive number of ms`);
-  }
-  if (!Number.isInteger(retries) || retries < 0) {
-    throw new RangeError(`Cannot send request: retries ${retries} is not a non-negative integer`);
   }
 }
