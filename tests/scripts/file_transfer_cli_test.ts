@@ -532,3 +532,73 @@ Deno.test("file_send.ts waits for a busy receiver and says so once per retry, th
     await Deno.remove(base, { recursive: true });
   }
 });
+
+/**
+ * Makes a directory this process cannot create files in: mode 0555 for an ordinary user; for
+ * root, who ignores modes, the immutable attribute (`chattr +i`, on a file system that has it).
+ * Each is checked by trying to create a file.
+ * Returns undefined if it cannot.
+ */
+async function unwritableDir(): Promise<{ path: string; restore(): Promise<void> } | undefined> {
+  const path = await Deno.makeTempDir({ prefix: "unwritable-" });
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, path], stdout: "null", stderr: "null" }).output()
+      .then((output) => output.success, () => false);
+  const remove = () => Deno.remove(path, { recursive: true });
+  const canCreateFiles = () =>
+    Deno.writeFile(join(path, "probe"), new Uint8Array(0), { createNew: true })
+      .then(() => Deno.remove(join(path, "probe")))
+      .then(() => true, () => false);
+  await Deno.chmod(path, 0o555);
+  if (!(await canCreateFiles())) {
+    return {
+      path,
+      restore: () => Deno.chmod(path, 0o755).then(remove),
+    };
+  }
+  await Deno.chmod(path, 0o755);
+  if (await chattr("+i")) {
+    if (!(await canCreateFiles())) return { path, restore: () => chattr("-i").then(remove) };
+    await chattr("-i");
+  }
+  await remove();
+  return undefined;
+}
+
+/** Whether this machine lets the test make such a directory (it is made and undone at once). */
+const CAN_MAKE_UNWRITABLE = await unwritableDir().then(async (dir) => {
+  await dir?.restore();
+  return dir !== undefined;
+});
+
+// The receiver checked Deno's permission for --dir at start but not the system's, so a
+// directory it could not write (root's, mode 0755) showed up only when the first file arrived,
+// as a refused transfer on the sender's side. It now creates and removes a probe file at start.
+Deno.test({
+  name: "file_receive.ts refuses at start a --dir it cannot create files in",
+  ignore: !CAN_MAKE_UNWRITABLE,
+  async fn() {
+    const dir = await unwritableDir();
+    assert.ok(dir);
+    try {
+      // startScript rejects, with the script's stderr, when it exits before listening.
+      const failure = await startScript(RECEIVE, ["--port", "0", "--dir", dir.path], {
+        denoFlags: [
+          "--allow-net=127.0.0.1",
+          `--allow-read=${dir.path}`,
+          `--allow-write=${dir.path}`,
+        ],
+      }).then(async (server) => {
+        await server[Symbol.asyncDispose]();
+        return undefined;
+      }, (error: unknown) => error);
+      assert.ok(failure instanceof Error, "file_receive.ts listened with a --dir it cannot write");
+      assert.match(
+        failure.message,
+        /error: cannot use --dir .*: cannot create files in it \(.*\): fix its permissions or choose another --dir/,
+      );
+    } finally {
+      await dir.restore();
+    }
+  },
+});
