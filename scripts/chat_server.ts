@@ -18,6 +18,22 @@
  * It prints `listening on 127.0.0.1:7002` (TCP) and
  * `listening on http://127.0.0.1:8002/` (the page; its WebSocket is at `/chat`).
  *
+ * With TLS on both ports (here the test certificate, for loopback only), it prints
+ * `listening on tls://127.0.0.1:7002` and `listening on https://127.0.0.1:8002/`:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_server.ts \
+ *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * openssl s_client -quiet -connect 127.0.0.1:7002 -CAfile tests/fixtures/ca.crt
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \
+ *   --tls --ca tests/fixtures/ca.crt --nick alice
+ * ```
+ *
+ * Browsers get the page over `https://` and its WebSocket over `wss://`, with the same Origin
+ * check. Their messages are compressed (permessage-deflate) when they are at least
+ * `--deflate-threshold` bytes, a line going to many browsers compressed once; `--no-deflate`
+ * turns it off.
+ *
  * Try it, in two terminals (`nc 127.0.0.1 7002`), or open http://127.0.0.1:8002/:
  *
  * ```text
@@ -40,7 +56,9 @@
  */
 
 import { ChatListenError, type ChatServer, startChatServer } from "../lib/chat/chat_server.ts";
-import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
@@ -49,7 +67,11 @@ const CLI = {
   name: "chat_server.ts",
   summary: "A multi-user chat with nicks, rooms and limits: nc or chat_client.ts on --port, " +
     "a web page on --http-port, all in the same rooms.",
-  usage: ["deno run --allow-net=127.0.0.1 scripts/chat_server.ts [options]"],
+  usage: [
+    "deno run --allow-net=127.0.0.1 scripts/chat_server.ts [options]",
+    "deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_server.ts \\",
+    "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+  ],
   options: {
     host: listenOptions(7002).host,
     port: { ...listenOptions(7002).port, description: "Port for nc/telnet (0: any free)" },
@@ -119,10 +141,17 @@ const CLI = {
       min: 0,
       description: "Seconds without input before disconnect (0: off)",
     },
+    ...DEFLATE_SERVER_OPTIONS,
+    ...TLS_SERVER_OPTIONS,
   },
   notes: [
     "Browsers: the WebSocket accepts the chat's own page (same host:port) and clients without",
     "an Origin header; pages from other origins get 403 unless listed with --allow-origin.",
+    "TLS: --tls-cert/--tls-key serve both ports over TLS (tls:// and https://, wss://); join with",
+    "  openssl s_client -quiet -connect 127.0.0.1:7002 -CAfile tests/fixtures/ca.crt",
+    "  ncat --ssl 127.0.0.1 7002, or chat_client.ts --tls --ca tests/fixtures/ca.crt",
+    "Compression: the web side's WebSocket agrees permessage-deflate with browsers (no context",
+    "takeover: no zlib memory between messages); --no-deflate turns it off.",
     "Try it: nc 127.0.0.1 7002, and open http://127.0.0.1:8002/",
   ],
 } as const;
@@ -145,6 +174,13 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 2;
   }
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  let tls;
+  try {
+    tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
 
   let server: ChatServer;
   try {
@@ -152,6 +188,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       hostname: values.host,
       port: values.port,
       httpPort: values["http-port"],
+      tls,
+      perMessageDeflate: deflateOptionsFrom(values),
       allowedOrigins: values["allow-origin"],
       maxClients: values["max-clients"],
       historySize: values.history,
@@ -183,9 +221,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     );
     return 1;
   }
-  console.log(`listening on ${formatAddr(server.addr)}`);
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
   if (server.httpAddr !== undefined) {
-    console.log(`listening on http://${formatAddr(server.httpAddr)}/`);
+    console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.httpAddr)}/`);
   }
   await server.finished;
   const { connectionCount, messageCount } = server.hub;

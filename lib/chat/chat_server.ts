@@ -15,9 +15,15 @@ import { HttpError } from "../http/http_error.ts";
 import type { OutboundQueue } from "../io/outbound_queue.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../tcp/serve_tcp.ts";
+import {
+  type ConnectionContext,
+  serveTcp,
+  type TcpServer,
+  type TlsCertifiedKey,
+} from "../tcp/serve_tcp.ts";
 import { acceptHttpUpgrade } from "../websocket/accept_http_upgrade.ts";
 import type { WebSocketConnection } from "../websocket/websocket_connection.ts";
+import type { PerMessageDeflateOptions } from "../websocket/websocket_deflate.ts";
 import { createOriginPolicy } from "../websocket/websocket_handshake.ts";
 
 /** How long a closing client gets to receive its last lines (a goodbye, a notice), in ms. */
@@ -43,6 +49,21 @@ export interface ChatServerOptions extends ChatHubOptions {
    * @default {undefined}
    */
   httpPort?: number;
+  /**
+   * Serve TLS with this PEM certificate and key on both ports: `tls://` for line clients
+   * (`openssl s_client`, `ncat --ssl`, `chat_client.ts --tls`) and `https://` with `wss://` on
+   * the web side.
+   *
+   * @default {undefined} (plain TCP and `http://`)
+   */
+  tls?: TlsCertifiedKey;
+  /**
+   * permessage-deflate for the web side's WebSocket: its threshold, level and window limits, or
+   * `false` to turn it off. A line sent to many browsers is compressed once for all of them.
+   *
+   * @default {{}} (on, with the defaults of `PerMessageDeflateOptions`)
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
   /**
    * Origins whose pages may open the chat's WebSocket besides the chat's own page (`"*"`: any).
    * Without this check any web site a user visits could join the chat in their name.
@@ -219,6 +240,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
         // A browser sends Origin with every WebSocket request; the policy refuses (403) pages
         // from other sites, which would otherwise join the chat in the user's name.
         originPolicy,
+        perMessageDeflate: options.perMessageDeflate ?? {},
         // Lines up to maxLineBytes are relayed and longer ones get an error line, as on TCP;
         // a message past maxLineSkip is refused from its frame header (close 1009).
         maxMessageSize: maxLineSkip,
@@ -244,6 +266,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
     server = serveTcp(handleTcp, {
       hostname,
       port: options.port ?? 7002,
+      tls: options.tls,
       maxConnections: maxClients,
       busyMessage: "*** error: the chat is full, try again later\n",
       gracePeriod: CLOSE_GRACE_MS * 2,
@@ -259,6 +282,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       web = serveTcp(handleWeb, {
         hostname,
         port: options.httpPort,
+        tls: options.tls,
         maxConnections: maxClients,
         gracePeriod: CLOSE_GRACE_MS * 2,
         signal: stop.signal,

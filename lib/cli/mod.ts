@@ -25,6 +25,7 @@
  * @module
  */
 export * from "./cli.ts";
+export * from "./deflate_flags.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
 export * from "./hex_dump.ts";

@@ -29,6 +29,7 @@
  * @module
  */
 export * from "./accept_http_upgrade.ts";
+export * from "./broadcast_frames.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";
 export * from "./websocket_decoder.ts";

@@ -8,9 +8,10 @@
 
 import PAGE from "./ws_server_page.html" with { type: "text" };
 import { acceptHttpUpgrade } from "./accept_http_upgrade.ts";
+import { BroadcastFrames } from "./broadcast_frames.ts";
 import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
-import { encodeFrame, OPCODE } from "./websocket_frame.ts";
+import type { PerMessageDeflateOptions } from "./websocket_deflate.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
@@ -80,6 +81,14 @@ export interface WsServerOptions {
    * @default {10000}
    */
   handshakeTimeout?: number;
+  /**
+   * permessage-deflate (RFC 7692): its threshold, level and window limits, or `false` to turn it
+   * off. Negotiated with every client that offers it (browsers do), with no context takeover
+   * either way, so a connection holds no zlib state between messages.
+   *
+   * @default {{}} (on, with the defaults of `PerMessageDeflateOptions`)
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
   /**
    * Subprotocols offered, in order of preference.
    *
@@ -193,6 +202,7 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
       upgrade: {
         protocols: options.protocols ?? [],
         originPolicy,
+        perMessageDeflate: options.perMessageDeflate ?? {},
         maxMessageSize: options.maxMessageSize ?? 1_048_576,
         maxFragments: options.maxFragments ?? 1024,
         maxBufferedAmount: options.maxBufferedAmount ?? 4_194_304,
@@ -206,7 +216,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     const { path, ws } = accepted;
     stats.websockets++;
 
-    log.info(`${peer} opened ${path}${ws.protocol ? ` (${ws.protocol})` : ""}`);
+    const notes = [ws.protocol, ws.perMessageDeflate && "compressed"].filter(Boolean);
+    log.info(`${peer} opened ${path}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`);
     // Ctrl+C: every client gets Close 1001 ("going away") and a chance to answer.
     const onShutdown = () => void ws.close(CLOSE_CODE.GOING_AWAY, "server shutting down");
     ctx.signal.addEventListener("abort", onShutdown, { once: true });
@@ -222,11 +233,13 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
         broadcastClients.add(ws);
         for (let message; (message = await ws.receive()) !== null;) {
           stats.messages++;
-          // Encoded once, the same frame bytes are queued for every other client.
-          const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
-          const frame = encodeFrame(opcode, message.data);
+          // Framed once (and compressed once for the clients that negotiated compression),
+          // the same frame bytes are queued for every other client.
+          const frames = new BroadcastFrames(message.data);
           for (const other of broadcastClients) {
-            if (other !== ws || options.broadcastToSender) other.sendFrame(frame);
+            if (other !== ws || options.broadcastToSender) {
+              other.sendFrame(frames.frameFor(other.perMessageDeflate));
+            }
           }
         }
       }
