@@ -17,6 +17,8 @@ import {
 } from "../helpers/script_process.ts";
 
 const NO_OPENSSL = await missingTool("openssl", ["version"]);
+const NO_NCAT = await missingTool("ncat", ["--version"]);
+const NO_SOCAT = await missingTool("socat", ["-V"]);
 const FIXTURES = join(import.meta.dirname!, "..", "fixtures");
 const CA = join(FIXTURES, "ca.crt");
 /** The narrowest flags for a TLS chat: loopback and the certificate files. */
@@ -232,3 +234,42 @@ Deno.test("chat_server.ts needs both --tls-cert and --tls-key (exit 2), and says
     /--allow-read=tests\/fixtures scripts\/chat_server.ts[\s\S]*--tls-cert tests\/fixtures\/localhost.crt/,
   );
 });
+
+/** The argument lists of the TLS line tools the help names, each trusting the test CA. */
+const LINE_TOOLS = [
+  {
+    name: "ncat --ssl",
+    ignore: NO_NCAT,
+    // ncat checks DNS names only, not the certificate's IP addresses: connect by name.
+    command: (port: number) => ["ncat", "--ssl", "--ssl-trustfile", CA, "localhost", String(port)],
+  },
+  {
+    name: "socat OPENSSL:",
+    ignore: NO_SOCAT,
+    command: (port: number) => ["socat", "-", `OPENSSL:127.0.0.1:${port},cafile=${CA}`],
+  },
+];
+
+for (const tool of LINE_TOOLS) {
+  Deno.test({
+    name: `chat over TLS: ${tool.name} verifies the test certificate and joins`,
+    ignore: tool.ignore,
+    async fn() {
+      const { server } = await startTlsChat();
+      await using _server = server;
+      const [command, ...args] = tool.command(server.port);
+      const client = spawn(command!, args, "piped");
+      const stdin = client.child.stdin.getWriter();
+      try {
+        await client.stdout.waitFor(/Pick a nick/);
+        await stdin.write(encoder.encode("dave\n"));
+        await client.stdout.waitFor(/\*\*\* You are dave/);
+        await stdin.write(encoder.encode("/quit\n"));
+        await client.stdout.waitFor(/\*\*\* Bye/);
+      } finally {
+        await stdin.close().catch(() => {});
+        await client.finish();
+      }
+    },
+  });
+}
