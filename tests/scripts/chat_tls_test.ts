@@ -273,3 +273,36 @@ for (const tool of LINE_TOOLS) {
     },
   });
 }
+
+// Regression: the chat closed TLS connections without a close_notify alert, so on Ctrl+C
+// `openssl s_client` printed "unexpected eof while reading" and exited 1: a peer cannot tell such
+// a close from a truncation. TcpMember now ends a TLS connection with closeWrite() first.
+Deno.test({
+  name: "chat over TLS: Ctrl+C tells an openssl s_client user and ends TLS cleanly (exit 0)",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const { server } = await startTlsChat();
+    await using _server = server;
+    const openssl = spawn("openssl", [
+      "s_client",
+      "-quiet",
+      "-CAfile",
+      CA,
+      "-connect",
+      `127.0.0.1:${server.port}`,
+    ], "piped");
+    const stdin = openssl.child.stdin.getWriter();
+    try {
+      await openssl.stdout.waitFor(/Pick a nick/);
+      await stdin.write(encoder.encode("erin\n"));
+      await openssl.stdout.waitFor(/\*\*\* You are erin/);
+      assert.equal((await server.interrupt()).code, 0);
+      await openssl.stdout.waitFor(/\*\*\* server shutting down/);
+    } finally {
+      await stdin.close().catch(() => {});
+    }
+    const result = await openssl.finish();
+    assert.doesNotMatch(result.stderr, /unexpected eof/);
+    assert.equal(result.code, 0, result.stderr);
+  },
+});
