@@ -206,7 +206,11 @@ export async function runChatTcpSession(
       }
     }
   } catch (error) {
-    if (!isDisconnectError(error)) log.error(`${who}: ${error}`);
+    if ("handshake" in conn && error instanceof Deno.errors.InvalidData) {
+      // A failed TLS handshake is the client's doing: plain text on the TLS port, or a client
+      // that does not trust the certificate (its alert names why).
+      log.info(`${who}: TLS failed: ${error.message}`);
+    } else if (!isDisconnectError(error)) log.error(`${who}: ${error}`);
   } finally {
     options.signal?.removeEventListener("abort", onShutdown);
     session.disconnect("connection closed");
