@@ -8,6 +8,7 @@ import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { parseListeningLine } from "../../lib/net/net_addr.ts";
 import { missingTool } from "../helpers/external_tool.ts";
+import { NO_PTY, startOnPty } from "../helpers/pty_process.ts";
 import {
   runScript,
   type ScriptProcess,
@@ -304,5 +305,46 @@ Deno.test({
     const result = await openssl.finish();
     assert.doesNotMatch(result.stderr, /unexpected eof/);
     assert.equal(result.code, 0, result.stderr);
+  },
+});
+
+Deno.test({
+  name: "deno task chat-server-tls: one Ctrl+C in a terminal tells a TLS member and exits 0",
+  ignore: NO_PTY,
+  async fn() {
+    await using pty = startOnPty(Deno.execPath(), [
+      "task",
+      "chat-server-tls",
+      "--port",
+      "0",
+      "--http-port",
+      "0",
+    ]);
+    const listening = parseListeningLine(await pty.waitForLine(/^listening on tls:\/\//))!;
+    await pty.waitForLine(/^listening on https:\/\//);
+    const conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port: listening.port,
+      caCerts: [await Deno.readTextFile(CA)],
+    });
+    try {
+      await writeAll(conn, encoder.encode("frank\n"));
+      const reader = new ChunkReader(conn);
+      let text = "";
+      const readUntil = async (pattern: RegExp) => {
+        while (!pattern.test(text)) {
+          const chunk = await reader.read();
+          if (chunk === null) throw new Error(`closed before ${pattern}: ${text}`);
+          text += decoder.decode(chunk);
+        }
+      };
+      await readUntil(/You are frank/);
+      await pty.pressCtrlC();
+      await readUntil(/\*\*\* server shutting down/);
+      assert.equal(await pty.status, 0, pty.lines.join("\n"));
+      assert.ok(pty.lines.some((line) => /shut down: served 1 connection/.test(line)));
+    } finally {
+      closeQuietly(conn);
+    }
   },
 });
