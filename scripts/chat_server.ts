@@ -36,14 +36,27 @@
  * queue bounds, flood control and line limit; a WebSocket Origin check
  * refuses (403) pages from other sites.
  *
+ * Several servers share rooms, nicks, `/who`, `/rooms`, `/msg` and history through Redis
+ * (`lib/chat/redis_relay.ts`); each needs Redis's address in `--allow-net`:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379
+ * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379 \
+ *   --port 7012 --http-port 8012
+ * deno run --allow-net=127.0.0.1,unix:/run/redis/redis.sock --allow-read=/run/redis/redis.sock \
+ *   --allow-write=/run/redis/redis.sock scripts/chat_server.ts --redis unix:///run/redis/redis.sock
+ * ```
+ *
  * @module
  */
 
 import { ChatListenError, type ChatServer, startChatServer } from "../lib/chat/chat_server.ts";
 import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { RedisRelay } from "../lib/chat/redis_relay.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
+import { parseRedisUrl, type RedisAddress } from "../lib/redis/redis_address.ts";
 
 const CLI = {
   name: "chat_server.ts",
@@ -119,8 +132,28 @@ const CLI = {
       min: 0,
       description: "Seconds without input before disconnect (0: off)",
     },
+    redis: {
+      type: "string",
+      valueName: "URL",
+      description:
+        "Share rooms with other servers through Redis: redis://HOST:PORT or unix:///PATH",
+    },
+    "redis-optional": {
+      type: "boolean",
+      description: "Start alone if Redis is down, and share rooms once it answers",
+    },
+    "redis-ttl": {
+      type: "number",
+      default: 30,
+      min: 0.1,
+      description: "Seconds a crashed server's nicks stay taken (refreshed every third of it)",
+    },
   },
   notes: [
+    "Redis: every server publishes its rooms' lines and relays the others'; nicks are unique",
+    "across servers, /who, /rooms and /msg span them, history is a capped list in Redis.",
+    "Pub/sub is at-most-once: lines said while Redis is unreachable stay on their server.",
+    "A Unix socket needs --allow-net=unix:/PATH --allow-read=/PATH --allow-write=/PATH.",
     "Browsers: the WebSocket accepts the chat's own page (same host:port) and clients without",
     "an Origin header; pages from other origins get 403 unless listed with --allow-origin.",
     "Try it: nc 127.0.0.1 7002, and open http://127.0.0.1:8002/",
@@ -145,6 +178,32 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 2;
   }
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  let redisAddress: RedisAddress | undefined;
+  if (values.redis !== undefined) {
+    try {
+      redisAddress = parseRedisUrl(values.redis);
+    } catch (error) {
+      console.error(`error: --redis: ${(error as Error).message}\nRun with --help for usage.`);
+      return 2;
+    }
+  }
+  let relay: RedisRelay | undefined;
+  if (redisAddress !== undefined) {
+    try {
+      relay = await RedisRelay.connect(redisAddress, {
+        historySize: values.history,
+        presenceTtl: Math.round(values["redis-ttl"] * 1000),
+        optional: values["redis-optional"],
+        logger: log,
+      });
+    } catch (error) {
+      console.error(
+        `error: ${(error as Error).message}\n` +
+          "Start redis-server first, or pass --redis-optional to chat on this server alone.",
+      );
+      return 1;
+    }
+  }
 
   let server: ChatServer;
   try {
@@ -166,10 +225,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       queueSoftTimeout: Math.round(values["queue-soft-seconds"] * 1000),
       registrationTimeout: Math.round(values["registration-timeout"] * 1000),
       idleTimeout: Math.round(values["idle-timeout"] * 1000),
+      relay,
       handleSignals: true,
       logger: log,
     });
   } catch (error) {
+    await relay?.close();
     if (!(error instanceof ChatListenError)) throw error;
     // The lib's advice names no flag; ours names the flag of the port that failed.
     const portFlag = error.listener === "http" ? "--http-port" : "--port";
@@ -187,7 +248,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   if (server.httpAddr !== undefined) {
     console.log(`listening on http://${formatAddr(server.httpAddr)}/`);
   }
+  if (relay !== undefined) {
+    log.info(`sharing rooms through Redis at ${relay.url} as server ${relay.id}`);
+  }
   await server.finished;
+  // After the hub said goodbye to everyone, so their nicks are released in Redis too.
+  await relay?.close();
   const { connectionCount, messageCount } = server.hub;
   log.info(
     `shut down: served ${plural(connectionCount, "connection")}, ${
