@@ -202,13 +202,18 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
 
   if (workers > 1) {
-    return await runWorkers(workers, {
-      host: values.host,
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      tls,
-      quiet: values.quiet,
-    }, values.port, log);
+    return await runWorkers(
+      workers,
+      {
+        host: values.host,
+        maxConnections: values["max-connections"],
+        idleTimeout: values["idle-timeout"] * 1000,
+        tls,
+        quiet: values.quiet,
+      },
+      values.port,
+      log,
+    );
   }
   const stats: EchoStats = { connections: 0, bytes: 0 };
   let server: TcpServer;

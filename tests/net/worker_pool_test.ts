@@ -33,7 +33,9 @@ Deno.test({
 
       await seen.get("worker 1 gen 0")!.send("crash");
       assert.equal(await restarted.promise, 1);
-      assert.ok(logs.some((line) => /worker 1 crashed \(.*asked to crash.*\); restarting/.test(line)));
+      assert.ok(
+        logs.some((line) => /worker 1 crashed \(.*asked to crash.*\); restarting/.test(line)),
+      );
       // Worker 0 kept serving its connection; the new worker 1 serves new ones.
       const survivor = seen.get("worker 0 gen 0")!;
       await survivor.send("still there?");
