@@ -106,6 +106,20 @@ export interface WsServerOptions {
    */
   broadcastToSender?: boolean;
   /**
+   * The name of a `BroadcastChannel` joining servers in other worker threads of this process
+   * (`--workers`): each `/broadcast` message is also posted there, and what the others post
+   * reaches this server's `/broadcast` clients. Costs one copy of the message per worker.
+   *
+   * @default {undefined} (this server's clients only)
+   */
+  broadcastChannel?: string;
+  /**
+   * Let other listeners bind the same port (Linux spreads connections); needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Shut down on SIGINT/SIGTERM.
    *
    * @default {false}
@@ -180,6 +194,23 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const idleTimeout = options.idleTimeout ?? 60_000;
   const stats: WsServerStats = { connections: 0, websockets: 0, messages: 0 };
+  const channel = options.broadcastChannel === undefined
+    ? undefined
+    : new BroadcastChannel(options.broadcastChannel);
+
+  /** Queues one encoded frame for every local /broadcast client except `sender`. */
+  function sendToLocal(frame: Uint8Array, sender: WebSocketConnection | undefined): void {
+    for (const other of broadcastClients) {
+      if (other !== sender || options.broadcastToSender) other.sendFrame(frame);
+    }
+  }
+  if (channel !== undefined) {
+    // The other workers' /broadcast messages: our clients get them like their own.
+    channel.onmessage = (event: MessageEvent<{ text: boolean; data: string | Uint8Array }>) => {
+      const { text, data } = event.data;
+      sendToLocal(encodeFrame(text ? OPCODE.TEXT : OPCODE.BINARY, data), undefined);
+    };
+  }
 
   async function handle(conn: Deno.Conn, ctx: ConnectionContext): Promise<void> {
     stats.connections++;
@@ -225,9 +256,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
           // Encoded once, the same frame bytes are queued for every other client.
           const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
           const frame = encodeFrame(opcode, message.data);
-          for (const other of broadcastClients) {
-            if (other !== ws || options.broadcastToSender) other.sendFrame(frame);
-          }
+          sendToLocal(frame, ws);
+          channel?.postMessage({ text: message.type === "text", data: message.data });
         }
       }
     } finally {
@@ -245,14 +275,16 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     port: options.port ?? 8080,
     tls: options.tls,
     maxConnections: options.maxConnections ?? 10_000,
+    reusePort: options.reusePort ?? false,
     handleSignals: options.handleSignals ?? false,
     logger: log,
   });
+  const finished = server.finished.finally(() => channel?.close());
   return {
     addr: server.addr,
-    finished: server.finished,
+    finished,
     stats,
-    shutdown: () => server.shutdown(),
-    [Symbol.asyncDispose]: () => server.shutdown(),
+    shutdown: () => server.shutdown().then(() => finished),
+    [Symbol.asyncDispose]: () => server.shutdown().then(() => finished),
   };
 }
