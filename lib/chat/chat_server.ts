@@ -93,6 +93,13 @@ export interface ChatServerOptions extends ChatHubOptions {
    */
   handleSignals?: boolean;
   /**
+   * Let other listeners (worker threads) bind the same two ports; Linux spreads connections
+   * between them. Needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Where connects, disconnects and errors are logged.
    *
    * @default {new Logger()}
@@ -244,6 +251,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
     server = serveTcp(handleTcp, {
       hostname,
       port: options.port ?? 7002,
+      reusePort: options.reusePort ?? false,
       maxConnections: maxClients,
       busyMessage: "*** error: the chat is full, try again later\n",
       gracePeriod: CLOSE_GRACE_MS * 2,
@@ -259,6 +267,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       web = serveTcp(handleWeb, {
         hostname,
         port: options.httpPort,
+        reusePort: options.reusePort ?? false,
         maxConnections: maxClients,
         gracePeriod: CLOSE_GRACE_MS * 2,
         signal: stop.signal,

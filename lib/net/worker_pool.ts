@@ -24,6 +24,8 @@ export interface PoolWorkerServer {
   shutdown(): Promise<void>;
   /** Counters summed over all workers for the final summary, e.g. `{ connections: 3 }`. */
   stats(): Record<string, number>;
+  /** More ports this server bound besides `addr`'s, by name (`{ http: 8002 }`). */
+  readonly ports?: Record<string, number>;
 }
 
 /** What a worker gets from the pool when it starts. */
@@ -34,6 +36,8 @@ export interface PoolWorkerInit<D> {
   generation: number;
   /** The port to bind, with `reusePort: true`; the first worker may get 0. */
   port: number;
+  /** The first worker's other ports (its `ports`), to bind as well; empty in the first. */
+  ports: Record<string, number>;
   /** The data given to {@linkcode WorkerPool.start}, structured-cloned. */
   data: D;
   /** Sends an application message to the main thread's `onMessage`. */
@@ -77,11 +81,18 @@ export interface WorkerPoolOptions<D> {
    */
   maxRestartDelay?: number;
   /**
-   * Called with every application message a worker sends (see `PoolWorkerInit.send`).
+   * Called with every application message a worker sends (see `PoolWorkerInit.send`), with
+   * the pool to answer through (it may come before {@linkcode WorkerPool.start} resolves).
    *
    * @default {ignore them}
    */
-  onMessage?: (index: number, message: unknown) => void;
+  onMessage?: (index: number, message: unknown, pool: WorkerPool) => void;
+  /**
+   * Called when a worker crashed, before it is restarted (its connections are gone).
+   *
+   * @default {nothing}
+   */
+  onCrash?: (index: number) => void;
   /**
    * Called after a crashed worker was started again and listens.
    *
@@ -98,11 +109,18 @@ export interface WorkerPoolOptions<D> {
 
 /** The messages between the pool and its workers (application messages ride in `app`). */
 type ToWorker =
-  | { kind: "start"; index: number; generation: number; port: number; data: unknown }
+  | {
+    kind: "start";
+    index: number;
+    generation: number;
+    port: number;
+    ports: Record<string, number>;
+    data: unknown;
+  }
   | { kind: "shutdown" }
   | { kind: "app"; message: unknown };
 type FromWorker =
-  | { kind: "listening"; hostname: string; port: number }
+  | { kind: "listening"; hostname: string; port: number; ports: Record<string, number> }
   | { kind: "failed"; name: string; message: string; hostname?: string; port?: number }
   | { kind: "stopped"; stats: Record<string, number> }
   | { kind: "app"; message: unknown };
@@ -153,6 +171,12 @@ export class WorkerStartError extends Error {
   }
 }
 
+/** What a worker reports once it listens. */
+interface Listening {
+  addr: Deno.NetAddr;
+  ports: Record<string, number>;
+}
+
 interface Slot {
   index: number;
   generation: number;
@@ -186,6 +210,7 @@ export class WorkerPool {
   #log: Logger;
   #slots: Slot[] = [];
   #port = 0;
+  #ports: Record<string, number> = {};
   #addr: Deno.NetAddr = { transport: "tcp", hostname: "", port: 0 };
   #stopping = false;
   /** True once every worker listened: from then on a crash means a restart. */
@@ -234,8 +259,9 @@ export class WorkerPool {
     pool.#port = options.port;
     try {
       const first = await pool.#spawn(0, 0);
-      pool.#addr = first;
-      pool.#port = first.port;
+      pool.#addr = first.addr;
+      pool.#port = first.addr.port;
+      pool.#ports = first.ports;
       await Promise.all(
         Array.from({ length: options.count - 1 }, (_, i) => pool.#spawn(i + 1, 0)),
       );
@@ -253,6 +279,11 @@ export class WorkerPool {
   /** The address the workers share. */
   get addr(): Deno.NetAddr {
     return this.#addr;
+  }
+
+  /** The other ports the workers share, as the first worker named them. */
+  get ports(): Readonly<Record<string, number>> {
+    return this.#ports;
   }
 
   /** How many workers run. */
@@ -313,10 +344,10 @@ export class WorkerPool {
     return this.#finished.promise;
   }
 
-  /** Starts worker `index` and resolves with its address once it listens. */
-  #spawn(index: number, generation: number): Promise<Deno.NetAddr> {
+  /** Starts worker `index` and resolves with its addresses once it listens. */
+  #spawn(index: number, generation: number): Promise<Listening> {
     const worker = new Worker(this.#url, { type: "module" });
-    const listening = Promise.withResolvers<Deno.NetAddr>();
+    const listening = Promise.withResolvers<Listening>();
     const slot: Slot = {
       index,
       generation,
@@ -331,9 +362,8 @@ export class WorkerPool {
       switch (message.kind) {
         case "listening":
           listening.resolve({
-            transport: "tcp",
-            hostname: message.hostname,
-            port: message.port,
+            addr: { transport: "tcp", hostname: message.hostname, port: message.port },
+            ports: message.ports,
           });
           break;
         case "failed":
@@ -345,7 +375,7 @@ export class WorkerPool {
           slot.stopped.resolve(message.stats);
           break;
         case "app":
-          this.#options.onMessage?.(index, message.message);
+          this.#options.onMessage?.(index, message.message, this);
           break;
       }
     };
@@ -361,18 +391,20 @@ export class WorkerPool {
         index,
         generation,
         port: this.#port,
+        ports: this.#ports,
         data: this.#options.data,
       } satisfies ToWorker,
     );
     return listening.promise;
   }
 
-  #crashed(slot: Slot, reason: string, listening: PromiseWithResolvers<Deno.NetAddr>): void {
+  #crashed(slot: Slot, reason: string, listening: PromiseWithResolvers<Listening>): void {
     if (this.#slots[slot.index] !== slot) return; // already replaced
     slot.worker.terminate();
     slot.stopped.resolve({});
     listening.reject(new WorkerStartError(`worker ${slot.index} crashed: ${reason}`));
     if (this.#stopping || !this.#started) return;
+    this.#options.onCrash?.(slot.index);
     // A worker that crashes again at once is restarted ever more slowly, not in a hot loop.
     const quick = performance.now() - slot.startedAt < 1000;
     const delay = quick ? Math.min(Math.max(100, slot.restartDelay * 2), this.#maxDelay) : 0;
@@ -464,12 +496,20 @@ export function runPoolWorker<D>(
         index: message.index,
         generation: message.generation,
         port: message.port,
+        ports: message.ports,
         data: message.data as D,
         send: (app) => scope.postMessage({ kind: "app", message: app }),
         onMessage: (handler) => appHandler = handler,
       });
     } catch (error) {
-      const listen = error instanceof ListenError ? error : undefined;
+      // A ListenError may be wrapped (ChatListenError): find it, so the main thread can explain.
+      let listen: ListenError | undefined;
+      for (let e: unknown = error; e instanceof Error; e = e.cause) {
+        if (e instanceof ListenError) {
+          listen = e;
+          break;
+        }
+      }
       const cause = (listen?.cause ?? error) as Error;
       scope.postMessage({
         kind: "failed",
@@ -484,6 +524,7 @@ export function runPoolWorker<D>(
       kind: "listening",
       hostname: server.addr.hostname,
       port: server.addr.port,
+      ports: server.ports ?? {},
     });
     // A server that ends by itself (not through the pool) reports too.
     server.finished.then(stop, stop);
