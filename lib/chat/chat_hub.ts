@@ -149,6 +149,11 @@ const MAX_REASON = 100;
  * are handled in order once it answers. Flood control already bounds them; this is a backstop.
  */
 const MAX_BACKLOG = 64;
+/**
+ * Lines held for a member while its join waits for the shared history (one round trip to the
+ * relay, at most its timeout); a busier room than that drops the rest for this member.
+ */
+const MAX_JOIN_HOLD = 1024;
 /** Said to local members when the relay's answer did not come: what they see is local only. */
 const UNREACHABLE = "other servers are unreachable: this server only";
 
@@ -492,8 +497,8 @@ class Session implements ChatSession, ChatParticipant {
   send(line: ChatLine): void {
     if (this.#closed) return;
     // Shown after the history, unless the history already holds them.
-    if (this.#joining !== undefined) this.#joining.push(line);
-    else this.#member.send(line);
+    if (this.#joining === undefined) this.#member.send(line);
+    else if (this.#joining.length < MAX_JOIN_HOLD) this.#joining.push(line);
   }
 
   greet(): void {

@@ -254,3 +254,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "chat_server.ts --redis unix:///PATH works with the permissions --help names",
+  ignore: NO_REDIS,
+  async fn() {
+    await using redis = await startRedis();
+    const unixFlags = [
+      `--allow-net=127.0.0.1,unix:${redis.path}`,
+      `--allow-read=${redis.path}`,
+      `--allow-write=${redis.path}`,
+    ];
+    const args = ["--port", "0", "--http-port", "0", "--redis", `unix://${redis.path}`];
+    await using a = await startScript("chat_server.ts", args, { denoFlags: unixFlags });
+    await using b = await startScript("chat_server.ts", args, { denoFlags: unixFlags });
+    {
+      await using alice = await ChatLineClient.connect(a.port, "alice");
+      await using bob = await ChatLineClient.connect(b.port, "bob");
+      await alice.waitFor(/\*\*\* bob joined #lobby \(2 here\)/);
+      await bob.send("over a unix socket");
+      await alice.waitFor(/<bob> over a unix socket$/);
+    }
+    assert.equal((await a.interrupt()).code, 0);
+    assert.equal((await b.interrupt()).code, 0);
+  },
+});
