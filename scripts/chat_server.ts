@@ -65,7 +65,12 @@ import {
   type ChatServerOptions,
   startChatServer,
 } from "../lib/chat/chat_server.ts";
-import { ChatOwner, WorkerChatRelay } from "../lib/chat/worker_relay.ts";
+import {
+  batchByWorker,
+  ChatOwner,
+  type FromChatOwner,
+  WorkerChatRelay,
+} from "../lib/chat/worker_relay.ts";
 import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { RedisRelay, type RedisRelayOptions } from "../lib/chat/redis_relay.ts";
@@ -366,7 +371,8 @@ async function startChatWorker(init: PoolWorkerInit<ChatWorkerData>): Promise<Po
 
 /** `--workers N`: this same file runs in N workers; the main thread owns the shared rooms. */
 async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Promise<number> {
-  const owner = new ChatOwner((worker, message) => pool?.post(worker, message), {
+  const post = batchByWorker<FromChatOwner>((worker, message) => pool?.post(worker, message));
+  const owner = new ChatOwner(post, {
     historySize: data.options.historySize,
   });
   let pool: WorkerPool | undefined;
