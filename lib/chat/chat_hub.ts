@@ -464,8 +464,11 @@ class Session implements ChatSession, ChatParticipant {
   #refused = 0;
   #registrationTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  /** True while the hub waits for the relay's answer; lines typed meanwhile wait in #backlog. */
-  #busy = false;
+  /**
+   * Answers awaited from the relay (a nick claim can lead to a join: two at once); while above
+   * 0, lines typed wait in #backlog.
+   */
+  #waiting = 0;
   #backlog: string[] = [];
   /** While a join waits for the shared history: room lines that arrived meanwhile. */
   #joining: ChatLine[] | undefined;
@@ -526,7 +529,7 @@ class Session implements ChatSession, ChatParticipant {
 
     const text = sanitizeText(line).trim();
     if (text === "") return;
-    if (this.#busy) {
+    if (this.#waiting > 0) {
       if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(text);
       else this.#error("too many lines while the server waits for the others; not sent");
       return;
@@ -657,10 +660,10 @@ class Session implements ChatSession, ChatParticipant {
    * them in order. `task` handles its own failures.
    */
   #wait(task: Promise<void>): void {
-    this.#busy = true;
+    this.#waiting++;
     task.catch(() => {}).finally(() => {
-      this.#busy = false;
-      while (!this.#busy && !this.#closed && this.#backlog.length > 0) {
+      this.#waiting--;
+      while (this.#waiting === 0 && !this.#closed && this.#backlog.length > 0) {
         this.#handle(this.#backlog.shift()!);
       }
     });

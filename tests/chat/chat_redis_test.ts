@@ -279,3 +279,25 @@ Deno.test({
     assert.equal((await b.interrupt()).code, 0);
   },
 });
+
+Deno.test({
+  name: "Lines typed right after a nick over Redis wait for the nick and the join, in order",
+  ignore: NO_REDIS,
+  async fn() {
+    // Regression: a nick claim that leads to a join awaits two answers from the relay; the
+    // claim's end used to release the backlog while the join was still waiting, so a /join
+    // typed meanwhile started a second join that lost its history and its join notice.
+    await using redis = await startRedis();
+    await using a = await startShared(redis);
+    await using b = await startShared(redis);
+    await using bob = await ChatLineClient.connect(b.port, "bob");
+    await bob.send("/join games");
+    await bob.waitFor(/\*\*\* bob joined #games/);
+    await using carol = await ChatLineClient.connect(a.port);
+    await carol.sendRaw(new TextEncoder().encode("carol\n/join games\nhi games\n"));
+    await carol.waitFor(/\*\*\* carol joined #lobby \(1 here\)/);
+    await carol.waitFor(/\*\*\* carol joined #games \(2 here\)/);
+    await bob.waitFor(/\*\*\* carol joined #games \(2 here\)/);
+    await bob.waitFor(/<carol> hi games$/);
+  },
+});
