@@ -380,7 +380,14 @@ async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Pro
     pool = await WorkerPool.start(new URL(import.meta.url), {
       count,
       port: data.options.port ?? 7002,
-      data,
+      // The limit is the server's: each worker takes its share.
+      data: {
+        ...data,
+        options: {
+          ...data.options,
+          maxClients: Math.ceil((data.options.maxClients ?? 10_000) / count),
+        },
+      },
       codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
       handleSignals: true,
       logger: log,

@@ -255,7 +255,8 @@ async function runWorkers(
     pool = await WorkerPool.start(new URL(import.meta.url), {
       count,
       port,
-      data,
+      // The limit is the server's: each worker takes its share.
+      data: { ...data, maxConnections: Math.ceil(data.maxConnections / count) },
       codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
       handleSignals: true,
       logger: log,

@@ -260,7 +260,14 @@ async function runWorkers(
     pool = await WorkerPool.start(new URL(import.meta.url), {
       count,
       port: options.port ?? 8080,
-      data: { options, quiet } satisfies WsWorkerData,
+      // The limit is the server's: each worker takes its share.
+      data: {
+        options: {
+          ...options,
+          maxConnections: Math.ceil((options.maxConnections ?? 10_000) / count),
+        },
+        quiet,
+      } satisfies WsWorkerData,
       codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
       handleSignals: true,
       logger: log,
