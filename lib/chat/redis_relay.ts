@@ -85,6 +85,13 @@ const RELEASE_NICK = `if redis.call('GET', KEYS[1]) == ARGV[1] then
 return redis.call('DEL', KEYS[1]) end return 0`;
 /** /rooms lists at most this many rooms. */
 const MAX_ROOMS = 1000;
+/**
+ * The refresh sends this many commands, then waits for their replies before the next ones, so
+ * that 10,000 members stay well below the client's `maxPending`.
+ */
+const REFRESH_CHUNK = 1000;
+/** "Redis is falling behind" is logged at most this often, in ms. */
+const DROP_WARNING_EVERY = 10_000;
 
 /**
  * A {@linkcode ChatRelay} over Redis. Keys and channels (with the default prefix `chat:`):
@@ -130,6 +137,8 @@ export class RedisRelay implements ChatRelay {
   #closed = false;
   #stop = new AbortController();
   #connecting: Promise<void> | undefined;
+  #dropped = 0;
+  #lastDropWarning = -Infinity;
 
   private constructor(address: RedisAddress, options: RedisRelayOptions) {
     this.#address = address;
@@ -285,7 +294,18 @@ export class RedisRelay implements ChatRelay {
 
   /** Sends a command whose reply nobody waits for; a lost one is repaired by the refresh. */
   #fire(args: readonly (string | number)[]): void {
-    this.#command(args).catch(() => {});
+    this.#command(args).catch((error) => {
+      // RangeError: maxPending commands await replies. Redis is slower than our members, and
+      // what they say stays on this server until it catches up; say so, not on every line.
+      if (!(error instanceof RangeError)) return;
+      this.#dropped++;
+      const now = performance.now();
+      if (now - this.#lastDropWarning < DROP_WARNING_EVERY) return;
+      this.#lastDropWarning = now;
+      this.#log.warn(
+        `Redis is falling behind: ${this.#dropped} commands not sent so far (${error.message})`,
+      );
+    });
   }
 
   #key(kind: string, name: string): string {
@@ -412,25 +432,34 @@ export class RedisRelay implements ChatRelay {
   async #refresh(): Promise<void> {
     if (this.#sink === undefined || this.#client === null) return;
     const expires = Date.now() + this.#ttl;
-    const rooms = new Set<string>();
-    const claims: Promise<void>[] = [];
-    for (const { nick, room } of this.#sink.members()) {
-      const key = this.#key("nick", nick.toLowerCase());
-      claims.push(
-        this.#command(["EVAL", REFRESH_NICK, 1, key, this.id, this.#ttl]).then((ours) => {
-          if (ours === 0) this.#sink?.nickConflict(nick);
-        }, () => {}),
-      );
+    const members = [...this.#sink.members()];
+    const byRoom = new Map<string, string[]>();
+    for (const { nick, room } of members) {
       if (room === undefined) continue;
-      rooms.add(room);
-      this.#fire(["ZADD", this.#key("members", room), expires, nick]);
+      const nicks = byRoom.get(room);
+      if (nicks === undefined) byRoom.set(room, [nick]);
+      else nicks.push(nick);
     }
-    for (const room of rooms) {
-      this.#fire(["ZADD", this.#key("rooms", "all"), expires, room]);
-      this.#fire(["PEXPIRE", this.#key("members", room), this.#ttl]);
+    const commands: (readonly (string | number)[])[] = [];
+    for (const [room, nicks] of byRoom) {
+      // One ZADD per room and chunk: `ZADD key score nick score nick ...`.
+      for (let i = 0; i < nicks.length; i += REFRESH_CHUNK) {
+        const pairs = nicks.slice(i, i + REFRESH_CHUNK).flatMap((nick) => [expires, nick]);
+        commands.push(["ZADD", this.#key("members", room), ...pairs]);
+      }
+      commands.push(["PEXPIRE", this.#key("members", room), this.#ttl]);
+      commands.push(["ZADD", this.#key("rooms", "all"), expires, room]);
     }
-    this.#fire(["ZREMRANGEBYSCORE", this.#key("rooms", "all"), "-inf", Date.now()]);
-    await Promise.all(claims);
+    commands.push(["ZREMRANGEBYSCORE", this.#key("rooms", "all"), "-inf", Date.now()]);
+    const nickChecks = members.map(({ nick }) => async () => {
+      const key = this.#key("nick", nick.toLowerCase());
+      const ours = await this.#command(["EVAL", REFRESH_NICK, 1, key, this.id, this.#ttl]);
+      if (ours === 0) this.#sink?.nickConflict(nick);
+    });
+    const all = [...commands.map((args) => () => this.#command(args)), ...nickChecks];
+    for (let i = 0; i < all.length; i += REFRESH_CHUNK) {
+      await Promise.all(all.slice(i, i + REFRESH_CHUNK).map((send) => send().catch(() => {})));
+    }
   }
 
   /**

@@ -301,3 +301,33 @@ Deno.test({
     await bob.waitFor(/<carol> hi games$/);
   },
 });
+
+Deno.test({
+  name: "RedisRelay puts 6,000 members back after Redis restarts empty, within maxPending",
+  ignore: NO_REDIS,
+  async fn() {
+    // Regression: the refresh sent two commands per member at once, so past 5,000 members
+    // the client's maxPending (10,000) refused the rest and their nicks and presence expired.
+    await using redis = await startRedis();
+    await using relay = await RedisRelay.connect(parseRedisUrl(redis.url), {
+      reconnectDelay: 20,
+      logger: new Logger({ level: "error" }),
+    });
+    const members = Array.from({ length: 6000 }, (_, i) => ({ nick: `user${i}`, room: "lobby" }));
+    const back = Promise.withResolvers<void>();
+    relay.attach({
+      deliverToRoom: () => {},
+      deliverPrivate: () => false,
+      notifyAll: (text) => /reconnected/.test(text) && back.resolve(),
+      members: () => members,
+      nickConflict: () => {},
+    });
+    await redis.kill();
+    await redis.restart();
+    await back.promise;
+    await using check = await RedisClient.connect(parseRedisUrl(redis.url));
+    assert.equal(await check.command(["ZCARD", "chat:members:lobby"]), 6000);
+    assert.equal(await check.command(["GET", "chat:nick:user5999"]), relay.id);
+    assert.equal(await check.command(["DBSIZE"]), 6000 + 2, "6,000 nicks, the members, the rooms");
+  },
+});
