@@ -1,65 +1,37 @@
 /**
- * Everything in `lib/`, for callers who prefer one import. Scripts import the
- * individual modules instead, so a copied script needs only the files it uses.
+ * The library, one line per package. Scripts import the individual modules
+ * instead (`../lib/tcp/serve_tcp.ts`), so a copied script needs only the
+ * files it uses; each package's `mod.ts` tells which module to use when.
+ *
+ * The dependency rule (checked by tests/repo/dependency_rule_test.ts): a
+ * package imports only packages below it, with no cycles. framing ← io ←
+ * {tcp, udp} ← {file_transfer, redis, proxy}; http ← websocket ← chat; net is usable by all;
+ * load may use the protocol packages; nothing imports cli except cli; lib/
+ * never imports scripts/.
  *
  * @example
  * ```ts
  * import { encodeLine, LineDecoder } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const decoder = new LineDecoder();
  * decoder.push(encodeLine("hello"));
- * console.assert(decoder.next() === "hello");
+ * assert.equal(decoder.next(), "hello");
  * ```
  *
  * @module
  */
-export * from "./load/bench_server.ts";
-export * from "./io/buffered_reader.ts";
-export * from "./chat/chat_hub.ts";
-export * from "./chat/chat_line.ts";
-export * from "./chat/chat_room.ts";
-export * from "./io/chunk_reader.ts";
-export * from "./cli/cli.ts";
-export * from "./tcp/connect_tcp.ts";
-export * from "./load/datagram_load.ts";
-export * from "./udp/datagram_requester.ts";
-export * from "./load/echo_load.ts";
-export * from "./udp/echo_probe.ts";
-export * from "./file_transfer/file_receiver.ts";
-export * from "./file_transfer/file_sender.ts";
-export * from "./file_transfer/file_transfer_protocol.ts";
-export * from "./cli/format_bytes.ts";
-export * from "./framing/frame_errors.ts";
-export * from "./file_transfer/hash_file_prefix.ts";
-export * from "./http/http_error.ts";
-export * from "./http/http_request_head.ts";
-export * from "./http/http_response.ts";
-export * from "./load/latency_stats.ts";
-export * from "./framing/length_prefixed.ts";
-export * from "./framing/line_decoder.ts";
-export * from "./udp/listen_udp.ts";
-export * from "./cli/log.ts";
-export * from "./net/net_addr.ts";
-export * from "./net/net_errors.ts";
-export * from "./chat/nick_registry.ts";
-export * from "./io/outbound_queue.ts";
-export * from "./load/process_usage.ts";
-export * from "./cli/progress_bar.ts";
-export * from "./io/read_buffer.ts";
-export * from "./file_transfer/safe_file_name.ts";
-export * from "./chat/sanitize_text.ts";
-export * from "./tcp/serve_tcp.ts";
-export * from "./udp/serve_udp.ts";
-export * from "./net/shutdown_signals.ts";
-export * from "./udp/source_rate_limiter.ts";
-export * from "./cli/tls_files.ts";
-export * from "./net/token_bucket.ts";
-export * from "./websocket/websocket_close.ts";
-export * from "./websocket/websocket_connection.ts";
-export * from "./websocket/websocket_decoder.ts";
-export * from "./websocket/websocket_frame.ts";
-export * from "./websocket/websocket_handshake.ts";
-export * from "./load/websocket_load.ts";
-export * from "./websocket/websocket_protocol_error.ts";
-export * from "./websocket/websocket_upgrade.ts";
-export * from "./io/write_all.ts";
+export * from "./net/mod.ts"; // addresses, error advice, Ctrl+C shutdown, rate limiting, logger interface
+export * from "./framing/mod.ts"; // lines and length-prefixed frames from a byte stream
+export * from "./io/mod.ts"; // reading and writing a connection, bounded send queues
+export * from "./tcp/mod.ts"; // TCP/TLS server and client connect
+export * from "./udp/mod.ts"; // UDP socket, server loop with rate limits, request/response client
+export * from "./http/mod.ts"; // just enough HTTP/1.1 to upgrade to WebSocket
+export * from "./telnet/mod.ts"; // enough Telnet for a line server: IAC filtering, TIMING-MARK, NVT line ends
+export * from "./websocket/mod.ts"; // RFC 6455 codec, handshake, connection
+export * from "./chat/mod.ts"; // multi-room chat core, shared by the TCP and WebSocket transports
+export * from "./file_transfer/mod.ts"; // file transfer with resume and SHA-256 check
+export * from "./redis/mod.ts"; // a Redis client: RESP decoder/encoder, pipelining, pub/sub, reconnect
+export * from "./proxy/mod.ts"; // fault-injecting TCP/UDP proxy pieces: pipe, fault schedules, sessions
+export * from "./cli/mod.ts"; // flags, help, exit codes, logger, progress bar (for scripts)
+export * from "./load/mod.ts"; // load generators and measurement (benchmarks, --bench)

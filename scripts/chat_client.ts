@@ -21,35 +21,50 @@
  * prints the greeting, `*** You are alice. ...`, `*** 1 in #lobby: alice`,
  * then exits 0 once the server has answered and closed.
  *
+ * With `--nick`, nothing from stdin is sent until the server has accepted the
+ * nick (`*** You are alice`); a refused nick (`*** error: ...`) exits 1 with
+ * the server's reason, and a peer that echoes `/nick alice` back is named as
+ * the echo server it probably is.
+ *
  * Lines from the server are sanitised again before printing: a client should
  * not trust a server with its terminal either.
+ *
+ * Built on `Deno.connect`, wrapped by `connectTcp` in lib/tcp/connect_tcp.ts (timeout, advice).
  *
  * @module
  */
 
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
+import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
-import { closeQuietly } from "../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 /** Lines from the server longer than this are cut off (the server sends far shorter ones). */
 const MAX_SERVER_LINE = 65_536;
 /** After /quit on Ctrl+C, how long to wait for the server's goodbye, in ms. */
 const QUIT_WAIT_MS = 1_000;
+/** How long to wait for the server's answer to `/nick`, in ms. */
+const NICK_WAIT_MS = 5_000;
 
 const encoder = new TextEncoder();
 
-/** Prints every line the server sends until it closes the connection. */
-async function printServerLines(conn: Deno.Conn): Promise<void> {
+/** Yields every line the server sends, sanitised, until it closes the connection. */
+async function* serverLines(conn: Deno.Conn): AsyncGenerator<string> {
   const reader = new ChunkReader(conn);
   const decoder = new LineDecoder({ maxLineLength: MAX_SERVER_LINE });
-  const print = (line: string) => writeAll(Deno.stdout, encoder.encode(sanitizeText(line) + "\n"));
-  for (let chunk; (chunk = await reader.read()) !== null;) {
+  for (let chunk, first = true; (chunk = await reader.read()) !== null; first = false) {
+    // A TLS alert record (type 21, version 3.x) is what a TLS server answers to plain text.
+    if (first && chunk[0] === 0x15 && chunk[1] === 0x03) {
+      throw new PeerMismatch(
+        "the server answered with a TLS alert: it speaks TLS, not the chat's plain text",
+      );
+    }
     decoder.push(chunk);
     for (;;) {
       let line: string | null;
@@ -60,17 +75,92 @@ async function printServerLines(conn: Deno.Conn): Promise<void> {
         line = `(a line of ${error.size} bytes from the server was dropped)`;
       }
       if (line === null) break;
-      await print(line);
+      yield sanitizeText(line);
     }
   }
   decoder.end();
-  for (let line; (line = decoder.next()) !== null;) await print(line);
+  for (let line; (line = decoder.next()) !== null;) yield sanitizeText(line);
+}
+
+function print(line: string): Promise<void> {
+  return writeAll(Deno.stdout, encoder.encode(line + "\n"));
+}
+
+/** Why `/nick` did not work: the server's reason, or what the peer seems to be. */
+class NickRefused extends Error {}
+
+/** The peer is not a chat server, as far as its first bytes show. */
+class PeerMismatch extends Error {}
+
+/**
+ * Sends `/nick NAME` and prints the server's lines until it accepts (`*** You are NAME`) or
+ * refuses (`*** error: ...`). Nothing from stdin goes out before that, so the first typed line
+ * can never become the nick.
+ */
+async function pickNick(
+  conn: Deno.Conn,
+  lines: AsyncIterator<string>,
+  nick: string,
+  where: string,
+): Promise<void> {
+  const request = `/nick ${nick}`;
+  await writeAll(conn, encoder.encode(request + "\n"));
+  // Closing the connection is how a pending read is cancelled.
+  const timer = setTimeout(() => closeQuietly(conn), NICK_WAIT_MS);
+  try {
+    for (let first = true;; first = false) {
+      let next: IteratorResult<string>;
+      try {
+        next = await lines.next();
+      } catch (error) {
+        if (!isDisconnectError(error)) throw error;
+        next = { done: true, value: undefined };
+      }
+      if (next.done) {
+        throw new NickRefused(
+          `${where} closed the connection without answering /nick: is it chat_server.ts?`,
+        );
+      }
+      const line = next.value;
+      if (line === request) {
+        throw new NickRefused(
+          `${where} sent our "${request}" line back: it looks like an echo server, not chat_server.ts`,
+        );
+      }
+      if (first && !line.startsWith("*** ")) {
+        throw new NickRefused(
+          `${where} does not greet like chat_server.ts (it sent ${
+            JSON.stringify(line.slice(0, 60))
+          })`,
+        );
+      }
+      await print(line);
+      if (line.startsWith(`*** You are ${nick}`)) return;
+      if (line.startsWith("*** error: ")) {
+        throw new NickRefused(`the server refused the nick: ${line.slice("*** error: ".length)}`);
+      }
+    }
+  } catch (error) {
+    // The timer closed the connection under the pending read.
+    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      throw new NickRefused(
+        `no answer to /nick from ${where} within ${NICK_WAIT_MS / 1000} s: is it chat_server.ts?`,
+      );
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Copies stdin to the server as it arrives, then half-closes so the server sees the end. */
-async function sendStdin(conn: Deno.Conn): Promise<void> {
+async function sendStdin(conn: Deno.Conn, onQuitLine: () => void): Promise<void> {
   const reader = new ChunkReader(Deno.stdin);
-  for (let chunk; (chunk = await reader.read()) !== null;) await writeAll(conn, chunk);
+  for (let chunk; (chunk = await reader.read()) !== null;) {
+    // A typed /quit means the server's close is expected, not news.
+    if (/(^|\n)\/quit\b/.test(new TextDecoder().decode(chunk))) onQuitLine();
+    await writeAll(conn, chunk);
+  }
   // "No more input": the server ends our session and closes after its last replies.
   await conn.closeWrite();
 }
@@ -82,39 +172,77 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     summary: "Talk to chat_server.ts: stdin lines to the server, its lines to stdout.",
     usage: ["deno run --allow-net=127.0.0.1 scripts/chat_client.ts [--nick NAME] [options]"],
     options: {
-      host: { type: "string", default: "127.0.0.1", description: "Server address" },
-      port: { type: "integer", default: 7002, min: 1, max: 65535, description: "Server port" },
-      nick: { type: "string", description: "Nick to pick on connect", valueName: "NAME" },
+      ...connectOptions(7002),
+      nick: {
+        type: "string",
+        valueName: "NAME",
+        description: "Nick to pick on connect; exit 1 if the server refuses it",
+      },
     },
-    notes: ["Type /help once connected for the chat's commands; /quit or Ctrl+C to leave."],
+    notes: [
+      "Type /help once connected for the chat's commands; /quit or Ctrl+C to leave.",
+      "Exit codes: 0 left normally, 1 network error or refused nick, 2 usage error.",
+    ],
   });
+  const hostname = stripBrackets(values.host);
+  const where = formatHostPort(hostname, values.port);
 
   let conn: Deno.Conn;
   try {
-    conn = await connectTcp({ hostname: values.host, port: values.port });
+    conn = await connectTcp({ hostname, port: values.port });
   } catch (error) {
     console.error(`error: ${error instanceof ConnectError ? error.message : error}`);
     Deno.exit(1);
   }
-  if (values.nick !== undefined) await writeAll(conn, encoder.encode(`/nick ${values.nick}\n`));
+  const lines = serverLines(conn);
 
-  // Ctrl+C: leave politely, then exit even if the server does not answer.
-  Deno.addSignalListener("SIGINT", () => {
+  // Whether we asked to leave (Ctrl+C, a typed /quit, or the end of stdin): then the server
+  // closing the connection is the expected end, not something to report.
+  let leaving = false;
+  // Ctrl+C: leave politely, then exit even if the server does not answer. The terminal and
+  // `deno task` may both deliver the same keypress, so only the first signal counts.
+  const onInterrupt = () => {
+    if (leaving) return;
+    leaving = true;
     writeAll(conn, encoder.encode("/quit\n")).catch(() => {});
-    setTimeout(() => Deno.exit(0), QUIT_WAIT_MS);
-  });
-  sendStdin(conn).catch((error) => {
-    if (!isDisconnectError(error)) console.error(`error: cannot send: ${error}`);
-  });
+    setTimeout(() => {
+      console.error("*** left (the server did not answer /quit)");
+      Deno.exit(0);
+    }, QUIT_WAIT_MS);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
 
   try {
-    await printServerLines(conn);
-    console.error("*** connection closed by the server");
+    if (values.nick !== undefined) await pickNick(conn, lines, values.nick, where);
   } catch (error) {
-    console.error(
-      `error: lost the connection: ${error instanceof Error ? error.message : error}`,
-    );
+    closeQuietly(conn);
+    // Ctrl+C while waiting for the answer: the user left, nothing went wrong.
+    if (leaving) Deno.exit(0);
+    console.error(`error: ${error instanceof Error ? error.message : error}`);
     Deno.exit(1);
+  }
+
+  sendStdin(conn, () => leaving = true).then(
+    () => leaving = true,
+    (error) => {
+      if (!isDisconnectError(error)) console.error(`error: cannot send: ${error}`);
+    },
+  );
+
+  try {
+    for await (const line of lines) await print(line);
+    if (!leaving) console.error("*** connection closed by the server");
+  } catch (error) {
+    if (error instanceof PeerMismatch) {
+      console.error(`error: ${error.message}`);
+      Deno.exit(1);
+    }
+    if (!(leaving && isDisconnectError(error))) {
+      console.error(
+        `error: lost the connection: ${error instanceof Error ? error.message : error}`,
+      );
+      Deno.exit(1);
+    }
   } finally {
     closeQuietly(conn);
   }

@@ -388,7 +388,10 @@ async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Pro
           maxClients: Math.ceil((data.options.maxClients ?? 10_000) / count),
         },
       },
-      codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
       handleSignals: true,
       logger: log,
       onMessage: (worker, message, starting) => {

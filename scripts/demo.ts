@@ -6,19 +6,22 @@
  * every exchange gave the expected answer, 1 otherwise.
  *
  * Run from the project root: `deno task demo`, or
- * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. scripts/demo.ts`
+ * `deno run --allow-net=127.0.0.1 --allow-run --allow-read=. --allow-write=received scripts/demo.ts`
  * (`--allow-run` starts the scripts as child processes of this runtime; the
- * file transfer saves its copy into `./received`).
+ * file transfer saves its copy in a fresh `received/demo-*` directory, removed
+ * at the end, so a file you received earlier is never touched).
  *
  * @module
  */
 
+import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { hasRedisServer, startRedisServer } from "../lib/load/redis_server_process.ts";
+import { formatHostPort, parseListeningLine } from "../lib/net/net_addr.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const SCRIPTS = new URL(".", import.meta.url).pathname;
+const SCRIPTS = import.meta.dirname!;
 const NET = "--allow-net=127.0.0.1";
 
 /** A server started for the demo. */
@@ -40,7 +43,7 @@ function indent(text: string): void {
 async function startServer(script: string, flags: string[], args: string[]): Promise<DemoServer> {
   show(`deno run ${flags.join(" ")} scripts/${script} ${args.join(" ")} &`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -66,8 +69,8 @@ async function startServer(script: string, flags: string[], args: string[]): Pro
       for (let line; (line = stdoutLines.next()) !== null;) {
         indent(line);
         // The first `listening on` line is the main port (a server may print more).
-        const match = line.match(/listening on .*:(\d+)\/?$/);
-        if (match && port === 0) port = Number(match[1]);
+        const listening = parseListeningLine(line);
+        if (listening && port === 0) port = listening.port;
       }
     }
   } finally {
@@ -100,7 +103,7 @@ async function runClient(
   const input = stdin === undefined ? "" : `printf '${stdin.replaceAll("\n", "\\n")}' | `;
   show(`${input}deno run ${flags.join(" ")} scripts/${script} ${quoted}`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, SCRIPTS + script, ...args],
+    args: ["run", ...flags, join(SCRIPTS, script), ...args],
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -153,11 +156,22 @@ async function tcpEcho(): Promise<void> {
 
 async function fileTransfer(): Promise<void> {
   console.log("\n== File transfer: length-prefixed header, streamed bytes, SHA-256 verdict ==");
-  // The receiver saves into ./received (git ignores it), as `deno task file-receive` does.
+  // A directory of its own under ./received (git ignores it): the demo must
+  // never replace a file of the same name that the user received there.
+  await Deno.mkdir("received", { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: "received", prefix: "demo-" });
+  try {
+    await sendDenoJson(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function sendDenoJson(dir: string): Promise<void> {
   const server = await startServer(
     "file_receive.ts",
-    [NET, "--allow-read=received", "--allow-write=received"],
-    ["--port", "0", "--overwrite"],
+    [NET, `--allow-read=${dir}`, `--allow-write=${dir}`],
+    ["--port", "0", "--dir", dir],
   );
   try {
     const sent = await runClient(
@@ -177,7 +191,7 @@ async function fileTransfer(): Promise<void> {
     );
   }
   expect(
-    await Deno.readTextFile("received/deno.json"),
+    await Deno.readTextFile(`${dir}/deno.json`),
     await Deno.readTextFile("deno.json"),
     "the received copy",
   );
@@ -196,7 +210,7 @@ async function chatRoom(): Promise<void> {
     args: [
       "run",
       NET,
-      SCRIPTS + "chat_client.ts",
+      join(SCRIPTS, "chat_client.ts"),
       "--port",
       port,
       "--nick",
@@ -320,7 +334,7 @@ async function webChat(): Promise<void> {
   const args = ["--port", "0", "--http-port", "0"];
   show(`deno run ${NET} scripts/chat_server.ts ${args.join(" ")} &`);
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", NET, SCRIPTS + "chat_server.ts", ...args],
+    args: ["run", NET, join(SCRIPTS, "chat_server.ts"), ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -334,12 +348,13 @@ async function webChat(): Promise<void> {
     const tcpLine = await serverOut.next(/^listening on /);
     const httpLine = await serverOut.next(/^listening on http:\/\//);
     indent(`${tcpLine}\n${httpLine}`);
-    const tcpPort = tcpLine.match(/:(\d+)$/)![1]!;
-    const webUrl = httpLine.slice("listening on ".length).replace(/\/$/, "");
+    const tcpPort = String(parseListeningLine(tcpLine)!.port);
+    const web = parseListeningLine(httpLine)!;
+    const webUrl = `${web.scheme}://${formatHostPort(web.hostname, web.port)}`;
 
     show(`deno run ${NET} scripts/chat_client.ts --port ${tcpPort} --nick bob &   # bob, on TCP`);
     bob = new Deno.Command(Deno.execPath(), {
-      args: ["run", NET, SCRIPTS + "chat_client.ts", "--port", tcpPort, "--nick", "bob"],
+      args: ["run", NET, join(SCRIPTS, "chat_client.ts"), "--port", tcpPort, "--nick", "bob"],
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
@@ -452,7 +467,7 @@ async function chatOverRedis(): Promise<void> {
   const user = (nick: string, port: number) => {
     show(`deno run ${NET} scripts/chat_client.ts --port ${port} --nick ${nick} &`);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", NET, SCRIPTS + "chat_client.ts", "--port", String(port), "--nick", nick],
+      args: ["run", NET, join(SCRIPTS, "chat_client.ts"), "--port", String(port), "--nick", nick],
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
@@ -547,9 +562,89 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
+async function badNetwork(): Promise<void> {
+  console.log(
+    "\n== A bad network: the echo through tcp_proxy.ts, the ping through udp_proxy.ts ==",
+  );
+  const echo = await startServer("tcp_echo_server.ts", [NET], ["--port", "0"]);
+  const udpEcho = await startServer("udp_echo_server.ts", ["--unstable-net", NET], ["--port", "0"]);
+  try {
+    // Every byte in its own write: a client that takes one read() for one
+    // message would print "h" here.
+    const tcp = await startServer("tcp_proxy.ts", [NET], [
+      "--port",
+      "0",
+      "--to",
+      `127.0.0.1:${echo.port}`,
+      "--slice",
+      "1",
+    ]);
+    try {
+      expect(
+        await runClient("tcp_echo_client.ts", [NET], [
+          "--port",
+          String(tcp.port),
+          "--message",
+          "hello, one byte at a time",
+        ]),
+        "hello, one byte at a time\n",
+        "echo through --slice 1",
+      );
+    } finally {
+      const log = await tcp.stop();
+      show("kill -INT %3   # Ctrl+C: the proxy prints each connection's bytes each way");
+      indent(
+        log.filter((line) => /#\d+ .* after \d+ ms/.test(line))
+          .map((line) => line.replace(/^\S+ \w+\s+/, "")).join("\n"),
+      );
+    }
+    const UDP = ["--unstable-net", NET];
+    const udp = await startServer("udp_proxy.ts", UDP, [
+      "--port",
+      "0",
+      "--to",
+      `127.0.0.1:${udpEcho.port}`,
+      "--loss",
+      "0.25",
+      "--seed",
+      "1",
+    ]);
+    try {
+      const ping = await runClient("udp_client.ts", UDP, [
+        "--port",
+        String(udp.port),
+        "--count",
+        "10",
+        "--interval",
+        "0.05",
+        "--timeout",
+        "0.3",
+      ]);
+      // Seed 1 loses the same datagrams on every run.
+      if (!/10 datagrams transmitted, \d+ received, [1-9][\d.]*% loss/.test(ping)) {
+        throw new Error(`ping through udp_proxy.ts: unexpected summary ${JSON.stringify(ping)}`);
+      }
+    } finally {
+      await udp.stop();
+    }
+  } finally {
+    await echo.stop();
+    await udpEcho.stop();
+  }
+}
+
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, udpPair, chatRoom, webChat, chatOverRedis, webSocket, fileTransfer];
+  const sections = [
+    tcpEcho,
+    udpPair,
+    chatRoom,
+    webChat,
+    chatOverRedis,
+    webSocket,
+    fileTransfer,
+    badNetwork,
+  ];
   try {
     for (const section of sections) await section();
   } catch (error) {

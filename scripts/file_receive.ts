@@ -8,7 +8,11 @@
  * ```text
  * file_send.ts                                    file_receive.ts
  *   | -- frame {"type":"file","version":1,            |
- *   |           "name":"x.bin","size":N} ----------> |  name safe? N <= --max-size?
+ *   |           "name":"x.bin","size":N} ----------> |  name safe?
+ *   | <-- frame {"type":"challenge","nonce":...} ---- |  only with --secret: a fresh nonce
+ *   | -- frame {"type":"auth","hmac":...} ---------> |  HMAC(secret, nonce + header)? else
+ *   |                                                 |  "wrong secret", nothing written
+ *   |                                                 |  N <= --max-size?
  *   |                                                 |  x.bin exists (no --overwrite)?
  *   | <-- frame {"type":"resume","offset":K,          |  K = size of .x.bin.part (0 if none)
  *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} + close)
@@ -26,6 +30,15 @@
  * send of the same name resumes from. Names are plain file names: `../x`,
  * `/etc/x`, `a/b` and names starting with `.` are refused.
  *
+ * Who may send: without a secret, anyone who can reach the port. With
+ * `--secret-file PATH` (or `--secret TEXT`, or `FILE_TRANSFER_SECRET` with
+ * `--allow-env=FILE_TRANSFER_SECRET`) the receiver answers each header with a
+ * random challenge and writes nothing until the sender proves it knows the
+ * same secret (an HMAC; the secret never crosses the wire, and a recorded
+ * exchange cannot be replayed). Wrong guesses from one address get slower.
+ * The file itself is still readable on the wire without TLS: off loopback,
+ * use `--secret-file` together with `--tls-cert`.
+ *
  * Run:
  *
  * ```sh
@@ -33,24 +46,34 @@
  *   scripts/file_receive.ts
  * deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \
  *   scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * deno run --allow-net=127.0.0.1 --allow-read=received,secret.txt --allow-write=received \
+ *   scripts/file_receive.ts --secret-file secret.txt
  * ```
  *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
  * prints `sent deno.json: ... verified by the receiver`, and `received/deno.json` appears.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
+ * lib/tcp/serve_tcp.ts; each connection is a `FileReceiver` (lib/file_transfer/file_receiver.ts).
+ *
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import {
   DEFAULT_MAX_FILE_SIZE,
   FileReceiver,
   type ReceiveResult,
 } from "../lib/file_transfer/file_receiver.ts";
-import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
+import { formatByteRate, formatBytes } from "../lib/cli/format_bytes.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
+import { encodeBusyVerdict } from "../lib/file_transfer/file_transfer_protocol.ts";
+import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
+import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 
@@ -106,13 +129,13 @@ function logOutcome(log: Logger, peer: string, result: ReceiveResult, seconds: n
         `${peer} saved ${result.path}: ${formatBytes(result.size ?? 0)} verified, ${
           formatBytes(result.received)
         } received in ${seconds.toFixed(2)} s (${
-          formatRate(result.received, seconds)
+          formatByteRate(result.received, seconds)
         }), sha256 ${result.sha256}`,
       );
       break;
     case "interrupted":
       if (result.name === undefined) {
-        log.info(`${peer} left before sending a header`);
+        log.debug(`${peer} left before sending a header`);
       } else {
         const have = result.offset + result.received;
         log.warn(
@@ -142,9 +165,11 @@ const CLI = {
     "  scripts/file_receive.ts [options]",
     "deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \\",
     "  scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+    "deno run --allow-net=127.0.0.1 --allow-read=received,secret.txt --allow-write=received \\",
+    "  scripts/file_receive.ts --secret-file secret.txt",
   ],
   options: {
-    ...listenOptions(7003),
+    ...listenHostsOptions(7003),
     dir: {
       type: "string",
       short: "d",
@@ -169,7 +194,18 @@ const CLI = {
       type: "integer",
       default: 100,
       min: 1,
-      description: "Refuse senders beyond this many at once",
+      description: 'Answer senders beyond this many at once "busy" (they retry)',
+    },
+    secret: {
+      type: "string",
+      valueName: "TEXT",
+      description: "Accept only senders that prove they know TEXT (visible in ps: prefer the next)",
+    },
+    "secret-file": {
+      type: "string",
+      valueName: "PATH",
+      description:
+        "Read the secret from PATH; or set FILE_TRANSFER_SECRET (with --allow-env=FILE_TRANSFER_SECRET)",
     },
     "idle-timeout": {
       type: "number",
@@ -189,6 +225,9 @@ const CLI = {
   },
   notes: [
     "Files appear in DIR only once verified; transfers in progress are hidden DIR/.NAME.part files.",
+    "Without a secret anyone who can reach the port may send. The secret proves who sends (it",
+    "never crosses the wire); it does not hide the file: without TLS the content is readable on",
+    "the network. Off loopback, use --secret-file with --tls-cert and --tls-key.",
     "Try it: deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json",
   ],
 } as const;
@@ -196,7 +235,7 @@ const CLI = {
 /** Starts the receiver from command-line flags; resolves to the exit code once it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
-  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  const log = new Logger({ level: logLevel(values) });
   let tls;
   try {
     tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
@@ -205,14 +244,34 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return error instanceof UsageError ? 2 : 1;
   }
 
+  let secret;
+  try {
+    const text = await resolveSecret({
+      secret: values.secret,
+      secretFile: values["secret-file"],
+    });
+    secret = text === undefined ? undefined : await importSecret(text);
+  } catch (error) {
+    console.error(`error: ${lowercase((error as Error).message)}`);
+    return error instanceof TypeError ? 2 : 1;
+  }
+
   const dir = values.dir;
   try {
     await Deno.mkdir(dir, { recursive: true });
-    // Fail now, not at the first sender, if the directory is not ours to use.
+    // Fail now, not at the first sender, if the directory is not ours to
+    // use: Deno's permission first, then the system's (create and remove a file).
     await Deno.stat(dir);
+    const probe = `${dir}/.file_receive-probe-${crypto.randomUUID()}`;
+    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
+    await Deno.remove(probe);
   } catch (error) {
     const advice = error instanceof Deno.errors.NotCapable
       ? `run with --allow-read=${dir} --allow-write=${dir}`
+      : error instanceof Deno.errors.PermissionDenied
+      ? `cannot create files in it (${
+        (error as Error).message.replace(/:.*/, "")
+      }): fix its permissions or choose another --dir`
       : (error as Error).message;
     console.error(`error: cannot use --dir ${dir}: ${advice}`);
     return 1;
@@ -223,37 +282,72 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     maxSize: values["max-size"],
     overwrite: values.overwrite,
     sync: !values["no-sync"],
+    secret,
   });
   const stats: ReceiveStats = { saved: 0, unsaved: 0, bytes: 0 };
-  let server: TcpServer;
+  let group: ServerGroup<TcpServer>;
   try {
-    server = serveTcp(receiveHandler(receiver, log, stats), {
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      gracePeriod: values["grace-period"] * 1000,
-      handleSignals: true,
-      logger: log,
-    });
+    // One listener per --host, all on one port, saving into the same --dir.
+    group = await serveHosts(
+      values.host,
+      (hostname, port) =>
+        serveTcp(receiveHandler(receiver, log, stats), {
+          hostname,
+          port,
+          tls,
+          maxConnections: values["max-connections"],
+          // Said in the protocol, so the sender reads "busy" and retries.
+          busyMessage: encodeBusyVerdict(values["max-connections"]),
+          idleTimeout: values["idle-timeout"] * 1000,
+          gracePeriod: values["grace-period"] * 1000,
+          logger: log,
+        }),
+      { port: values.port, handleSignals: true, logger: log },
+    );
   } catch (error) {
     // The lib's advice names no flag; ours does.
     const message = error instanceof ListenError
       ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
       : (error as Error).message;
     console.error(`error: ${message}`);
+    if (isPermissionError(error)) {
+      const read = [dir, ...(tls ? [values["tls-cert"], values["tls-key"]] : [])].join(",");
+      const flags = [allowNetFlag(values.host), `--allow-read=${read}`, `--allow-write=${dir}`];
+      console.error(`run: ${formatRunCommand(flags, { args })}`);
+    }
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
-  log.info(`saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)`);
-  await server.finished;
-  log.warn(
-    `shut down: saved ${stats.saved} files, ${stats.unsaved} unsaved, ${
+  for (const addr of group.addrs) {
+    console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  }
+  log.info(
+    `saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)${
+      secret ? ", from senders that know the secret" : ""
+    }`,
+  );
+  for (const addr of group.addrs) {
+    if (secret || isLoopback(addr.hostname)) continue;
+    log.warn(
+      `no --secret: anyone who can reach ${formatAddr(addr)} can write files of up to ${
+        formatBytes(values["max-size"])
+      } into ${dir}/; use --secret-file, with --tls-cert so the files are not readable on the way`,
+    );
+  }
+  await group.finished;
+  log.info(
+    `shut down: saved ${formatCount(stats.saved, "file")}, ${stats.unsaved} unsaved, ${
       formatBytes(stats.bytes)
     } received`,
   );
   return 0;
+}
+
+function isLoopback(hostname: string): boolean {
+  return /^127\./.test(hostname) || hostname === "::1" || /^::ffff:127\./i.test(hostname);
+}
+
+function lowercase(message: string): string {
+  return message.replace(/^Cannot /, "cannot ");
 }
 
 if (import.meta.main) Deno.exit(await main());

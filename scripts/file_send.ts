@@ -10,6 +10,8 @@
  * ```text
  * file_send.ts                                    file_receive.ts
  *   | -- frame {"type":"file","version":1,"name","size":N} --> |
+ *   | <-- frame {"type":"challenge","nonce":...} ------------- |  only with --secret
+ *   | -- frame {"type":"auth","hmac":...} -------------------> |  proof, not the secret
  *   | <-- frame {"type":"resume","offset":K,"sha256":...} ---- |  K bytes already there
  *   | -- frame {"type":"start","offset":S} ----------------> |  S = K, or 0 if they differ
  *   | -- raw bytes S..N, then 32-byte SHA-256 of 0..N ------> |
@@ -26,19 +28,28 @@
  *   --tls --ca tests/fixtures/ca.crt photo.jpg
  * ```
  *
+ * To a receiver started with a secret, give the same secret: `--secret-file PATH`
+ * (add `PATH` to `--allow-read`), `--secret TEXT`, or `FILE_TRANSFER_SECRET` with
+ * `--allow-env=FILE_TRANSFER_SECRET`. Only a proof computed from it is sent, but
+ * the file's bytes are readable on the wire unless you use `--tls`.
+ *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
- * prints `sent deno.json: 1.7 KiB in 0.05 s (...), sha256 <64 hex digits>, verified by the
+ * prints `sent deno.json: 2.4 KiB in 0.05 s (48.0 KiB/s), sha256 <64 hex digits>, verified by the
  * receiver`; the same command again prints `error: the receiver refused the file: deno.json
  * already exists on the receiver (it runs without --overwrite)` and exits 1.
+ *
+ * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
+ * lib/tcp/connect_tcp.ts; the protocol is `sendFile` in lib/file_transfer/file_sender.ts.
  *
  * @module
  */
 
 import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
-import { FileTransferError } from "../lib/file_transfer/file_transfer_protocol.ts";
+import { FileTransferError, NEEDS_SECRET } from "../lib/file_transfer/file_transfer_protocol.ts";
 import { sendFile } from "../lib/file_transfer/file_sender.ts";
-import { formatBytes, formatRate } from "../lib/cli/format_bytes.ts";
+import { formatByteRate, formatBytes } from "../lib/cli/format_bytes.ts";
+import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { stripBrackets } from "../lib/net/net_addr.ts";
 import { ProgressBar } from "../lib/cli/progress_bar.ts";
@@ -50,6 +61,8 @@ const CLI = {
     "deno run --allow-net=127.0.0.1 --allow-read=FILE scripts/file_send.ts [options] FILE",
     "deno run --allow-net=127.0.0.1 --allow-read=FILE,tests/fixtures scripts/file_send.ts \\",
     "  --tls --ca tests/fixtures/ca.crt FILE",
+    "deno run --allow-net=127.0.0.1 --allow-read=FILE,secret.txt scripts/file_send.ts \\",
+    "  --secret-file secret.txt FILE",
   ],
   positionals: "FILE",
   options: {
@@ -65,7 +78,19 @@ const CLI = {
       short: "r",
       default: 3,
       min: 0,
-      description: "Reconnect and resume this many times if the connection fails",
+      description:
+        "Reconnect and resume this many times if the connection fails or the receiver is busy",
+    },
+    secret: {
+      type: "string",
+      valueName: "TEXT",
+      description: "Prove to the receiver that we know TEXT (visible in ps: prefer the next)",
+    },
+    "secret-file": {
+      type: "string",
+      valueName: "PATH",
+      description:
+        "Read the secret from PATH; or set FILE_TRANSFER_SECRET (with --allow-env=FILE_TRANSFER_SECRET)",
     },
     timeout: {
       type: "number",
@@ -90,6 +115,8 @@ const CLI = {
     },
   },
   notes: [
+    "The secret is never sent (only a proof made from it); the file is readable on the wire",
+    "unless you use --tls.",
     "Exit codes: 0 saved and verified, 1 refused, rejected or network error, 2 usage error,",
     "130 interrupted by Ctrl+C (run the same command again to resume).",
     "A progress bar is drawn on stderr when it is a terminal; a final line goes to stdout.",
@@ -114,6 +141,17 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       return 1;
     }
   }
+  let secret;
+  try {
+    const text = await resolveSecret({
+      secret: values.secret,
+      secretFile: values["secret-file"],
+    });
+    secret = text === undefined ? undefined : await importSecret(text);
+  } catch (error) {
+    console.error(`error: ${lowercase((error as Error).message)}`);
+    return error instanceof TypeError ? 2 : 1;
+  }
   const tls = values.tls || caCerts !== undefined;
   const timeout = values.timeout * 1000;
 
@@ -131,6 +169,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       {
         name: values.name,
         retries: values.retries,
+        secret,
         replyTimeout: values["reply-timeout"] * 1000,
         signal: stop.signal,
         onStart: (offset, size) => {
@@ -153,17 +192,20 @@ export async function main(args: string[] = Deno.args): Promise<number> {
           bar?.finish(done, true);
           console.error(
             `warning: ${
-              (error as Error).message
-            }; reconnecting in ${delay} ms (retry ${attempt} of ${values.retries})`,
+              lowercase((error as Error).message)
+            } — retry ${attempt} of ${values.retries} in ${delay / 1000} s`,
           );
         },
       },
     );
     bar?.finish(result.size);
+    if (secret && !result.authenticated) {
+      console.error("warning: the receiver did not ask for the secret: anyone may send to it");
+    }
     const resumed = result.offset > 0 ? `, resumed at ${formatBytes(result.offset)}` : "";
     console.log(
       `sent ${result.name}: ${formatBytes(result.size)} in ${result.seconds.toFixed(2)} s (${
-        formatRate(result.sent, result.seconds)
+        formatByteRate(result.sent, result.seconds)
       }${resumed}), sha256 ${result.sha256}, verified by the receiver`,
     );
     return 0;
@@ -181,6 +223,13 @@ function explain(error: unknown, path: string): string {
   if (error instanceof Deno.errors.Interrupted) {
     return "interrupted: the receiver keeps what it got; run the same command again to resume";
   }
+  if (error instanceof FileTransferError && message.endsWith(NEEDS_SECRET)) {
+    return `${message}: give it with --secret-file PATH, --secret TEXT, or FILE_TRANSFER_SECRET ` +
+      "(with --allow-env=FILE_TRANSFER_SECRET)";
+  }
+  if (error instanceof FileTransferError && error.retry && !/later/.test(message)) {
+    return `${message}; try again later (or with more --retries)`;
+  }
   if (error instanceof ConnectError || error instanceof FileTransferError) return message;
   if (error instanceof Deno.errors.NotFound) return `cannot send ${path}: no such file`;
   if (error instanceof Deno.errors.NotCapable) {
@@ -189,7 +238,12 @@ function explain(error: unknown, path: string): string {
   if (isDisconnectError(error)) {
     return `connection lost (${message}); run the same command again to resume`;
   }
-  return message;
+  return lowercase(message);
+}
+
+/** Library errors say "Cannot ..."; here they follow "error: ", like the script's own messages. */
+function lowercase(message: string): string {
+  return message.replace(/^Cannot /, "cannot ");
 }
 
 function basename(path: string): string {

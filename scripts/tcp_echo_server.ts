@@ -29,14 +29,20 @@
  * Try it: `nc 127.0.0.1 7000`, type `hello`, and `hello` comes back.
  * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`) and `conn.read`/`conn.write`,
+ * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown).
+ *
  * @module
  */
 
-import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { listenHostsOptions, logLevel, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
-import { Logger } from "../lib/cli/log.ts";
-import { formatAddr } from "../lib/net/net_addr.ts";
+import { Logger, type LogLevel } from "../lib/cli/log.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
+import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
+import { formatAddr, stripBrackets } from "../lib/net/net_addr.ts";
 import { explainListenError, isDisconnectError, ListenError } from "../lib/net/net_errors.ts";
+import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { ReadBuffer } from "../lib/io/read_buffer.ts";
 import {
   type ConnectionContext,
@@ -69,13 +75,13 @@ export interface EchoStats {
 /**
  * Returns a connection handler that echoes until the client half-closes.
  *
- * @param log Where connects and disconnects are logged.
+ * @param log Where connects and disconnects are logged (debug level: `--verbose`).
  * @param stats Counters updated as connections finish.
  * @returns The handler for {@linkcode serveTcp}.
  */
 export function echoHandler(log: Logger, stats: EchoStats) {
   return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
-    if (log.enabled("info")) log.info(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} connected`);
+    log.debug(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} connected`);
     stats.connections++;
     // conn.read() straight into a ReadBuffer, rather than a ChunkReader:
     // no promise of our own per read, which matters with thousands of idle
@@ -96,9 +102,11 @@ export function echoHandler(log: Logger, stats: EchoStats) {
       how = ctx.signal.aborted ? "closed by shutdown" : `dropped (${(error as Error).message})`;
     } finally {
       stats.bytes += bytes;
-      if (log.enabled("info")) {
-        log.info(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} ${how} after echoing ${bytes} bytes`);
-      }
+      log.debug(
+        `#${ctx.id} ${formatAddr(ctx.remoteAddr)} ${how} after echoing ${
+          formatCount(bytes, "byte")
+        }`,
+      );
     }
   };
 }
@@ -112,7 +120,7 @@ const CLI = {
     "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
   ],
   options: {
-    ...listenOptions(7000),
+    ...listenHostsOptions(7000),
     "max-connections": {
       type: "integer",
       default: 10_000,
@@ -138,42 +146,42 @@ const CLI = {
     "--workers N: N Web Workers, each listening on the same port with reusePort (Linux only:",
     "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib (each",
     "worker loads the code from disk). A crashed worker is restarted; Ctrl+C stops them all.",
+    "Prints one line per address: `listening on 127.0.0.1:7000` (`tls://127.0.0.1:7000` with TLS).",
+    "Both loopbacks at once: --host 127.0.0.1 --host ::1 (one port for both, also with --port 0).",
     "Try it: nc 127.0.0.1 7000   (type a line; it comes back)",
   ],
 } as const;
 
 /** What each worker needs to start its echo server: the flags, TLS files already read. */
 interface EchoWorkerData {
-  host: string;
+  hosts: string[];
   maxConnections: number;
   idleTimeout: number;
   tls: TlsCertifiedKey | undefined;
-  quiet: boolean;
+  level: LogLevel;
 }
 
-/** One worker's echo server, on the pool's port with `reusePort`. */
-function startEchoWorker(init: PoolWorkerInit<EchoWorkerData>): PoolWorkerServer {
-  const { host, maxConnections, idleTimeout, tls, quiet } = init.data;
+/** One worker's echo server, on the pool's port with `reusePort`, one listener per host. */
+async function startEchoWorker(init: PoolWorkerInit<EchoWorkerData>): Promise<PoolWorkerServer> {
+  const { hosts, maxConnections, idleTimeout, tls, level } = init.data;
   // Each line says which worker wrote it: connection numbers are per worker.
-  const log = new Logger({
-    level: quiet ? "warn" : "info",
-    write: (line) => console.error(`[w${init.index}] ${line}`),
-  });
+  const log = new Logger({ level, write: (line) => console.error(`[w${init.index}] ${line}`) });
   const stats: EchoStats = { connections: 0, bytes: 0 };
-  const server = serveTcp(echoHandler(log, stats), {
-    hostname: host,
-    port: init.port,
-    tls,
-    maxConnections,
-    idleTimeout,
-    gracePeriod: 0,
-    reusePort: true,
-    logger: log,
-  });
+  const group = await serveHosts(hosts, (hostname, port) =>
+    serveTcp(echoHandler(log, stats), {
+      hostname,
+      port,
+      tls,
+      maxConnections,
+      idleTimeout,
+      gracePeriod: 0,
+      reusePort: true,
+      logger: log,
+    }), { port: init.port });
   return {
-    addr: server.addr,
-    finished: server.finished,
-    shutdown: () => server.shutdown(),
+    addr: group.addrs[0]!,
+    finished: group.finished,
+    shutdown: () => group.shutdown(),
     stats: () => ({ ...stats }),
   };
 }
@@ -181,7 +189,7 @@ function startEchoWorker(init: PoolWorkerInit<EchoWorkerData>): PoolWorkerServer
 /** Starts the server from command-line flags; resolves when it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
-  const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  const log = new Logger({ level: logLevel(values) });
   let workers: number;
   try {
     workers = parseWorkerCount(values.workers);
@@ -205,41 +213,52 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return await runWorkers(
       workers,
       {
-        host: values.host,
+        hosts: values.host,
         maxConnections: values["max-connections"],
         idleTimeout: values["idle-timeout"] * 1000,
         tls,
-        quiet: values.quiet,
+        level: logLevel(values),
       },
       values.port,
       log,
     );
   }
   const stats: EchoStats = { connections: 0, bytes: 0 };
-  let server: TcpServer;
+  let group: ServerGroup<TcpServer>;
   try {
-    server = serveTcp(echoHandler(log, stats), {
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      // Nothing to finish in an echo: on Ctrl+C close every connection at once.
-      gracePeriod: 0,
-      handleSignals: true,
-      logger: log,
-    });
+    // One listener per --host, all on one port, sharing the handler's counters.
+    group = await serveHosts(values.host, (hostname, port) =>
+      serveTcp(echoHandler(log, stats), {
+        hostname,
+        port,
+        tls,
+        maxConnections: values["max-connections"],
+        idleTimeout: values["idle-timeout"] * 1000,
+        // Nothing to finish in an echo: on Ctrl+C close every connection at once.
+        gracePeriod: 0,
+        logger: log,
+      }), { port: values.port, handleSignals: true, logger: log });
   } catch (error) {
     // The lib's advice names no flag; ours does.
     const message = error instanceof ListenError
       ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
       : (error as Error).message;
     console.error(`error: ${message}`);
+    if (isPermissionError(error)) {
+      const read = tls ? [`--allow-read=${values["tls-cert"]},${values["tls-key"]}`] : [];
+      console.error(`run: ${formatRunCommand([allowNetFlag(values.host), ...read], { args })}`);
+    }
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
-  await server.finished;
-  log.warn(`shut down: served ${stats.connections} connections, echoed ${stats.bytes} bytes`);
+  for (const addr of group.addrs) {
+    console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  }
+  await group.finished;
+  log.info(
+    `shut down: served ${formatCount(stats.connections, "connection")}, echoed ${
+      formatCount(stats.bytes, "byte")
+    }`,
+  );
   return 0;
 }
 
@@ -257,7 +276,10 @@ async function runWorkers(
       port,
       // The limit is the server's: each worker takes its share.
       data: { ...data, maxConnections: Math.ceil(data.maxConnections / count) },
-      codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
       handleSignals: true,
       logger: log,
     });
@@ -272,13 +294,19 @@ async function runWorkers(
     );
     return 1;
   }
-  console.log(`listening on ${data.tls ? "tls://" : ""}${formatAddr(pool.addr)}`);
+  // Every worker listens on every --host, on the same port.
+  for (const hostname of new Set(data.hosts.map(stripBrackets))) {
+    console.log(
+      `listening on ${data.tls ? "tls://" : ""}${formatAddr({ ...pool.addr, hostname })}`,
+    );
+  }
   log.info(`${count} workers share the port; the kernel spreads connections between them`);
   const totals = await pool.finished;
   const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
-  log.warn(
-    `shut down: ${count} workers${restarted} served ${totals.connections ?? 0} connections, ` +
-      `echoed ${totals.bytes ?? 0} bytes`,
+  log.info(
+    `shut down: ${count} workers${restarted} served ${
+      formatCount(totals.connections ?? 0, "connection")
+    }, echoed ${formatCount(totals.bytes ?? 0, "byte")}`,
   );
   return 0;
 }

@@ -35,8 +35,9 @@
  * @module
  */
 
-import process from "node:process";
-import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { benchOptions, withClientCpu } from "../lib/load/bench_options.ts";
 import { runDatagramLoad } from "../lib/load/datagram_load.ts";
 import {
   type DatagramReply,
@@ -51,9 +52,13 @@ import {
 } from "../lib/udp/echo_probe.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { UnstableNetError } from "../lib/udp/listen_udp.ts";
+import { ListenError } from "../lib/net/net_errors.ts";
 import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { writeAll } from "../lib/io/write_all.ts";
+
+const BENCH = benchOptions({ minSize: ECHO_PROBE_HEADER_SIZE, maxSize: MAX_UDP_PAYLOAD });
 
 const CLI = {
   name: "udp_client.ts",
@@ -65,20 +70,7 @@ const CLI = {
     "printf 'a\\nb\\n' | deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_client.ts",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Server address (an IPv6 one as ::1 or [::1])",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7001,
-      min: 1,
-      max: 65535,
-      description: "Server port",
-    },
+    ...connectOptions(7001),
     message: {
       type: "string",
       short: "m",
@@ -117,41 +109,12 @@ const CLI = {
       valueName: "SECONDS",
       description: "Ping: time between probes",
     },
-    size: {
-      type: "integer",
-      short: "s",
-      default: 64,
-      min: ECHO_PROBE_HEADER_SIZE,
-      max: MAX_UDP_PAYLOAD,
-      valueName: "BYTES",
-      description: "Ping and bench: datagram size, 16-byte header included",
+    ...BENCH,
+    bench: {
+      ...BENCH.bench,
+      description: "Measure round trips/s and latency instead (start the server with --rate 0)",
     },
-    bench: { type: "boolean", description: "Measure round trips/s and latency instead" },
-    "in-flight": {
-      type: "integer",
-      short: "d",
-      default: 1,
-      min: 1,
-      max: 4096,
-      description: "--bench: datagrams in flight",
-    },
-    duration: {
-      type: "number",
-      short: "t",
-      default: 5,
-      min: 0.1,
-      max: 600,
-      valueName: "SECONDS",
-      description: "--bench: measuring time",
-    },
-    warmup: {
-      type: "number",
-      default: 0.5,
-      min: 0,
-      max: 60,
-      valueName: "SECONDS",
-      description: "--bench: time before measuring",
-    },
+    size: { ...BENCH.size, description: "Ping and bench: datagram size, 16-byte header included" },
   },
   notes: [
     "Needs --unstable-net (Deno.listenDatagram is unstable); `deno task udp-client` adds it.",
@@ -159,14 +122,21 @@ const CLI = {
     "For an IPv6 server: --host ::1 with --allow-net=[::1].",
     "Ping, bench and stdin datagrams start with a 16-byte header (magic, sequence number,",
     "send time), so they need an echo server; --message sends TEXT bare.",
+    "--json prints the ping summary, or the --bench result, as one JSON object.",
+    "--bench: udp_echo_server.ts drops datagrams over 10000/s per source by default, which one",
+    "client easily exceeds; start it without the limit: deno task udp-server --rate 0",
   ],
 } as const;
 
-type Values = ReturnType<typeof parseCliOrExit<typeof CLI.options>>["values"];
+function parseFlags(args: string[]) {
+  return parseCliOrExit(args, CLI).values;
+}
+/** The parsed flags, typed from `CLI`. */
+type Values = ReturnType<typeof parseFlags>;
 
 /** Runs the client from command-line flags and returns the exit code. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const { values } = parseCliOrExit(args, CLI);
+  const values = parseFlags(args);
   const modes =
     [values.message !== undefined, values.ping || values.count !== undefined, values.bench]
       .filter(Boolean).length;
@@ -190,6 +160,13 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
 /** Sends the message bare; any datagram from the server is its reply. */
 async function oneShot(hostname: string, values: Values): Promise<number> {
+  const message = new TextEncoder().encode(values.message);
+  if (message.length > MAX_UDP_PAYLOAD) {
+    console.error(
+      `error: --message is ${message.length} bytes; a UDP datagram holds at most ${MAX_UDP_PAYLOAD}`,
+    );
+    return 2;
+  }
   // One request in flight: every datagram from the server answers it, even
   // a late reply to an earlier try (it is the same request).
   await using requester = new DatagramRequester(
@@ -198,7 +175,7 @@ async function oneShot(hostname: string, values: Values): Promise<number> {
   );
   let reply: DatagramReply;
   try {
-    reply = await requester.request(0, new TextEncoder().encode(values.message));
+    reply = await requester.request(0, message);
   } catch (error) {
     if (!(error instanceof DatagramTimeoutError)) throw error;
     console.error(`error: ${error.message}`);
@@ -227,7 +204,7 @@ async function ping(hostname: string, values: Values): Promise<number> {
   const rtts = new LatencyRecorder();
   let highestSeq = -1;
   const print = (line: string) => {
-    if (!values.quiet) console.log(line);
+    if (!values.quiet && !values.json) console.log(line);
   };
   const rttOf = (data: Uint8Array, receivedAt: number) =>
     receivedAt - (decodeEchoProbe(data)?.sentAt ?? receivedAt);
@@ -286,7 +263,8 @@ async function ping(hostname: string, values: Values): Promise<number> {
       outstanding.add(done);
       done.finally(() => outstanding.delete(done)).catch(() => {});
       if (values.count !== undefined && seq === values.count) break;
-      await sleep(values.interval * 1000, stop.signal);
+      // An abort (Ctrl+C) ends the pause early; the loop checks the signal next.
+      await sleep(values.interval * 1000, undefined, { signal: stop.signal }).catch(() => {});
     }
     // The last probes get their full timeout, as with `ping -c`.
     await Promise.all(outstanding);
@@ -297,6 +275,17 @@ async function ping(hostname: string, values: Values): Promise<number> {
   const elapsed = performance.now() - started;
   const lost = counts.transmitted - counts.received;
   const loss = counts.transmitted === 0 ? 0 : (lost / counts.transmitted) * 100;
+  const s = rtts.summary();
+  if (values.json) {
+    console.log(JSON.stringify({
+      target: where,
+      ...counts,
+      lossPercent: Number(loss.toFixed(1)),
+      timeMs: elapsed,
+      rttMs: rtts.count > 0 ? { min: s.min, avg: s.avg, max: s.max, mdev: s.mdev } : null,
+    }));
+    return counts.received > 0 ? 0 : 1;
+  }
   console.log(`--- ${where} UDP ping statistics ---`);
   console.log(
     `${counts.transmitted} datagrams transmitted, ${counts.received} received, ` +
@@ -304,7 +293,6 @@ async function ping(hostname: string, values: Values): Promise<number> {
       `${counts.reordered} reordered, ${counts.late} late, time ${elapsed.toFixed(0)} ms`,
   );
   if (rtts.count > 0) {
-    const s = rtts.summary();
     console.log(
       `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
         s.mdev.toFixed(3)
@@ -315,35 +303,49 @@ async function ping(hostname: string, values: Values): Promise<number> {
 }
 
 async function bench(hostname: string, values: Values): Promise<number> {
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await runDatagramLoad({
-    hostname,
-    port: values.port,
-    size: values.size,
-    inFlight: values["in-flight"],
-    duration: values.duration * 1000,
-    warmup: values.warmup * 1000,
-    timeout: values.timeout * 1000,
-  });
-  const cpu = process.cpuUsage(cpuBefore);
-  const wallMicros = (performance.now() - started) * 1000;
-  const l = result.latency;
-  console.log(
-    `${values["in-flight"]} in flight x ${values.size} B, ${result.seconds} s: ` +
-      `${result.roundTripsPerSecond.toFixed(0)} round trips/s, ${result.lost} lost, ` +
-      `rtt p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms max ${l.max.toFixed(3)} ms, ` +
-      `client CPU ${((cpu.user + cpu.system) / wallMicros * 100).toFixed(0)}%`,
+  const { result, clientCpu } = await withClientCpu(() =>
+    runDatagramLoad({
+      hostname,
+      port: values.port,
+      size: values.size,
+      inFlight: values["in-flight"],
+      duration: values.duration * 1000,
+      warmup: values.warmup * 1000,
+      timeout: values.timeout * 1000,
+    })
   );
+  const l = result.latency;
+  if (values.json) {
+    console.log(JSON.stringify({
+      target: formatHostPort(hostname, values.port),
+      inFlight: values["in-flight"],
+      size: values.size,
+      seconds: result.seconds,
+      roundTrips: result.roundTrips,
+      roundTripsPerSecond: result.roundTripsPerSecond,
+      lost: result.lost,
+      duplicates: result.duplicates,
+      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
+      clientCpu,
+    }));
+  } else {
+    console.log(
+      `${values["in-flight"]} in flight x ${values.size} B, ${result.seconds} s: ` +
+        `${result.roundTripsPerSecond.toFixed(0)} round trips/s, ${result.lost} lost, ` +
+        `rtt p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms max ${l.max.toFixed(3)} ms, ` +
+        `client CPU ${(clientCpu * 100).toFixed(0)}%`,
+    );
+  }
   if (result.lost > 0) {
     console.error(
       `note: ${result.lost} datagrams got no echo within ${values.timeout} s; a rate-limited ` +
-        `server drops the excess (udp_echo_server.ts allows 10000/s per source: raise its --rate)`,
+        `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
     );
   }
   if (result.roundTrips === 0) {
     console.error(
-      `error: no echo from ${formatHostPort(hostname, values.port)}: is the server running?`,
+      `error: no echo from ${formatHostPort(hostname, values.port)}: is the server running? ` +
+        `(if so, it may be dropping for its rate limit: start udp_echo_server.ts with --rate 0)`,
     );
     return 1;
   }
@@ -398,50 +400,31 @@ async function lines(hostname: string, values: Values): Promise<number> {
 /** Turns errors from binding or sending into advice. */
 function explainError(error: unknown, hostname: string, port: number): string {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const where = formatHostPort(hostname, port);
   if (error instanceof Deno.errors.NotCapable) {
-    return `permission denied: run with --allow-net=${host} to send to ${
-      formatHostPort(hostname, port)
-    } (and --unstable-net)`;
+    return `permission denied: run with --allow-net=${host} to send to ${where} (and --unstable-net)`;
   }
   if (error instanceof FrameTooLargeError) {
     return `${error.message}: a UDP datagram holds at most ${MAX_UDP_PAYLOAD} bytes, ` +
       `${ECHO_PROBE_HEADER_SIZE} of them our header`;
   }
-  const message = error instanceof Error ? error.message : String(error);
   // listenUdp's messages already say what to do.
-  if (/^Cannot open a UDP socket/.test(message)) return message;
-  if (/^permission denied/.test(message)) {
+  if (error instanceof UnstableNetError) return error.message;
+  if (error instanceof ListenError) {
     // A remote server means binding the wildcard address: both need permission.
-    const wildcard = message.match(/--allow-net=(0\.0\.0\.0|\[::\])/)?.[1];
-    return wildcard
-      ? `permission denied: run with --allow-net=${wildcard},${host} to bind ${wildcard} ` +
-        `and send to ${formatHostPort(hostname, port)}`
-      : message;
+    const wildcard = ["0.0.0.0", "::"].includes(error.hostname);
+    if (error.cause instanceof Deno.errors.NotCapable && wildcard) {
+      const bound = error.hostname === "::" ? "[::]" : error.hostname;
+      return `permission denied: run with --allow-net=${bound},${host} to bind ${bound} ` +
+        `and send to ${where}`;
+    }
+    return error.message;
   }
-  if (/message too long/i.test(message)) {
-    return `cannot send: the datagram is larger than UDP allows (${MAX_UDP_PAYLOAD} bytes over IPv4)`;
-  }
-  return `cannot talk to ${formatHostPort(hostname, port)}: ${message}`;
+  return `cannot talk to ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 function writeStdout(text: string): Promise<void> {
   return writeAll(Deno.stdout, new TextEncoder().encode(text));
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const onAbort = () => {
-    clearTimeout(timer);
-    resolve();
-  };
-  const timer = setTimeout(() => {
-    signal.removeEventListener("abort", onAbort);
-    resolve();
-  }, ms);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return promise;
 }
 
 if (import.meta.main) Deno.exit(await main());

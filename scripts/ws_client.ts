@@ -3,8 +3,13 @@
  *
  * A `wscat`-like client on the runtime's built-in `WebSocket`: each line of stdin becomes a
  * text message, and every message received is printed (binary ones as their length and a hex
- * preview). `--message` sends one message, prints the first reply and exits; `--bench` measures
- * an echo endpoint.
+ * preview; text without terminal escape sequences). `--message` sends one message, prints the
+ * first reply (or `--count N` replies, or all that come within `--wait SECONDS`) and exits;
+ * `--binary` sends hex input as binary messages, `--file` a file's bytes; `--bench` measures an
+ * echo endpoint with `lib/load/websocket_load.ts`.
+ *
+ * Nothing waits forever: `--timeout` (10 s) bounds the connect and handshake, and the wait for
+ * `--message`'s replies.
  *
  * Run:
  *
@@ -18,12 +23,19 @@
  * `deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi`
  * prints `hi`.
  *
+ * Built on the runtime's `WebSocket` (Web API; `Deno.createHttpClient` for `--ca`), with no lib
+ * wrapper for the socket itself.
+ *
  * @module
  */
 
 import { parseCliOrExit } from "../lib/cli/cli.ts";
-import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { HexDumper } from "../lib/cli/hex_dump.ts";
+import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
+import { runWebSocketLoad } from "../lib/load/websocket_load.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
+import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
+import { sanitizeText } from "../lib/chat/sanitize_text.ts";
 
 const CLI = {
   name: "ws_client.ts",
@@ -31,6 +43,7 @@ const CLI = {
   usage: [
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts URL [options]",
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi",
+    "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/broadcast -m hi --wait 5",
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --bench",
     "deno run --allow-net=localhost --allow-read=tests/fixtures scripts/ws_client.ts \\",
     "  wss://localhost:8443/echo --ca tests/fixtures/ca.crt",
@@ -41,7 +54,45 @@ const CLI = {
       type: "string",
       short: "m",
       valueName: "TEXT",
-      description: "Send TEXT, print the first reply, and exit",
+      description: "Send TEXT, print the reply (see --count and --wait), and exit",
+    },
+    file: {
+      type: "string",
+      valueName: "FILE",
+      description: "Send FILE's bytes as one binary message, like --message (needs --allow-read)",
+    },
+    count: {
+      type: "integer",
+      short: "n",
+      min: 0,
+      max: 1_000_000,
+      description: "With --message/--file: replies to wait for (default 1, or all with --wait)",
+    },
+    wait: {
+      type: "number",
+      short: "w",
+      min: 0,
+      max: 3600,
+      valueName: "SECONDS",
+      description: "With --message/--file: print replies for this long, then close (wscat -w)",
+    },
+    timeout: {
+      type: "number",
+      default: 10,
+      min: 0.001,
+      max: 3600,
+      valueName: "SECONDS",
+      description: "Give up on connect and handshake, and on the --count replies, after this long",
+    },
+    binary: {
+      type: "boolean",
+      short: "b",
+      description: "Send binary messages: --message and stdin lines are hex, like 'de ad be ef'",
+    },
+    hexdump: {
+      type: "boolean",
+      short: "x",
+      description: "Dump every message's bytes to stderr (> sent, < received), like ncat -x",
     },
     header: {
       type: "string",
@@ -54,52 +105,38 @@ const CLI = {
       type: "string",
       multiple: true,
       valueName: "NAME",
-      description: "Offer a subprotocol",
+      description: "Offer a subprotocol (the one the server picks is reported)",
     },
     ca: { type: "string", valueName: "FILE", description: "Trust this PEM CA for wss://" },
-    bench: { type: "boolean", description: "Measure an echo endpoint instead" },
-    connections: {
-      type: "integer",
-      short: "c",
-      default: 10,
-      min: 1,
-      max: 10_000,
-      description: "--bench: connections",
-    },
-    "in-flight": {
-      type: "integer",
-      short: "d",
-      default: 16,
-      min: 1,
-      max: 1024,
-      description: "--bench: messages in flight per connection",
-    },
-    size: {
-      type: "integer",
-      short: "s",
-      default: 64,
-      min: 1,
-      max: 16_777_216,
-      valueName: "BYTES",
-      description: "--bench: message size",
-    },
-    duration: {
-      type: "number",
-      short: "t",
-      default: 5,
-      min: 0.1,
-      max: 600,
-      valueName: "SECONDS",
-      description: "--bench: how long to measure",
-    },
+    ...benchOptions({ inFlight: 16, maxInFlight: 1024 }),
+    connections: connectionsOption(10, 10_000),
   },
-  notes: ["Try it: deno task ws-server, then deno task ws-client ws://127.0.0.1:8080/echo"],
+  notes: [
+    "Try it: deno task ws-server, then deno task ws-client ws://127.0.0.1:8080/echo",
+    "On a terminal, received messages start with '< '. Text from the server is shown without",
+    "terminal escape sequences; binary messages as their length and first bytes (--hexdump: all).",
+    "Pings from the server are answered by the runtime's WebSocket and are not shown.",
+    "Exit codes: 0 ok, 1 connection, protocol or timeout failure, 2 usage error.",
+  ],
 } as const;
+
+const encoder = new TextEncoder();
 
 /** Connection settings shared by every mode. */
 interface Target {
   url: string;
   options: WebSocketOptions;
+  /** Milliseconds for connect and handshake. */
+  timeout: number;
+}
+
+/** How messages are shown and sent. */
+interface Display {
+  /** Prefix received messages with `< ` (interactive use). */
+  marked: boolean;
+  /** Parse outgoing lines as hex. */
+  binary: boolean;
+  dumper: HexDumper | undefined;
 }
 
 /**
@@ -110,44 +147,85 @@ interface Target {
  */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values, positionals } = parseCliOrExit(args, CLI);
+  const usage = (message: string) => {
+    console.error(`error: ${message}\nRun with --help for usage.`);
+    return 2;
+  };
   const url = positionals[0];
   if (url === undefined || positionals.length > 1) {
-    console.error("error: give exactly one URL, like ws://127.0.0.1:8080/echo\nRun with --help.");
-    return 2;
+    return usage("give exactly one URL, like ws://127.0.0.1:8080/echo");
   }
   if (!URL.canParse(url) || !["ws:", "wss:"].includes(new URL(url).protocol)) {
-    console.error(`error: bad URL ${JSON.stringify(url)}: expected ws://HOST:PORT/PATH or wss://`);
-    return 2;
+    return usage(`bad URL ${JSON.stringify(url)}: expected ws://HOST:PORT/PATH or wss://`);
+  }
+  if (values.message !== undefined && values.file !== undefined) {
+    return usage("give --message or --file, not both");
+  }
+  const oneShot = values.message !== undefined || values.file !== undefined;
+  if (!oneShot && (values.count !== undefined || values.wait !== undefined)) {
+    return usage("--count and --wait go with --message or --file");
+  }
+  let payload: string | Uint8Array | undefined = values.message;
+  if (values.binary && values.message !== undefined) {
+    const bytes = parseHex(values.message);
+    if (bytes === undefined) {
+      return usage(`--message is not hex: ${JSON.stringify(values.message)}`);
+    }
+    payload = bytes;
   }
   const headers = new Headers();
   for (const header of values.header) {
     const colon = header.indexOf(":");
-    if (colon <= 0) {
-      console.error(`error: bad --header ${JSON.stringify(header)}: expected NAME:VALUE`);
-      return 2;
-    }
+    if (colon <= 0) return usage(`bad --header ${JSON.stringify(header)}: expected NAME:VALUE`);
     headers.append(header.slice(0, colon).trim(), header.slice(colon + 1).trim());
   }
   const options: WebSocketOptions = { headers, protocols: values.protocol };
-  if (values.ca) {
-    try {
+  try {
+    if (values.file !== undefined) payload = await Deno.readFile(values.file);
+    if (values.ca) {
       options.client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(values.ca)] });
-    } catch (error) {
-      console.error(`error: cannot read --ca ${values.ca}: ${(error as Error).message}`);
-      return 1;
     }
+  } catch (error) {
+    const file = values.file ?? values.ca;
+    const flag = values.file !== undefined ? "--file" : "--ca";
+    console.error(
+      error instanceof Deno.errors.NotCapable
+        ? `error: permission denied: run with --allow-read=${file} to read ${flag} ${file}`
+        : `error: cannot read ${flag} ${file}: ${(error as Error).message}`,
+    );
+    return 1;
   }
-  const target = { url, options };
+  const target: Target = { url, options, timeout: values.timeout * 1000 };
+  const display: Display = {
+    marked: Deno.stdin.isTerminal() && !oneShot,
+    binary: values.binary,
+    dumper: values.hexdump ? new HexDumper() : undefined,
+  };
   try {
     if (values.bench) {
-      return await bench(target, {
+      return await bench(url, {
         connections: values.connections,
         inFlight: values["in-flight"],
         size: values.size,
         duration: values.duration * 1000,
+        warmup: values.warmup * 1000,
+        json: values.json,
       });
     }
-    return await chat(target, values.message, values.quiet);
+    // Ctrl+C before the handshake is done: there is no one to say goodbye to yet.
+    const stopWaiting = onFirstInterrupt(() => Deno.exit(0));
+    const ws = await open(target).finally(stopWaiting);
+    if (values.protocol.length > 0 && !values.quiet) {
+      console.error(
+        ws.protocol ? `subprotocol: ${ws.protocol}` : "subprotocol: none (the server took none)",
+      );
+    }
+    if (payload !== undefined) {
+      const wait = values.wait === undefined ? undefined : values.wait * 1000;
+      const count = values.count ?? (wait === undefined ? 1 : Infinity);
+      return await sendOne(ws, payload, { count, wait, timeout: target.timeout }, display);
+    }
+    return await session(ws, url, display, values.quiet);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 1;
@@ -156,22 +234,57 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
 }
 
-/** Opens a WebSocket, turning the runtime's terse handshake errors into advice. */
+/** Parses hex like `de ad be ef` or `deadbeef`; undefined if it is not hex. */
+function parseHex(text: string): Uint8Array | undefined {
+  const digits = text.replace(/[\s:]/g, "");
+  if (!/^([0-9a-f]{2})*$/i.test(digits)) return undefined;
+  return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+/**
+ * Opens a WebSocket within `target.timeout`, turning the runtime's terse errors into advice.
+ */
 function open(target: Target): Promise<WebSocket> {
-  const ws = new WebSocket(target.url, target.options);
+  const { host, hostname, port, protocol } = new URL(target.url);
+  const where = formatHostPort(
+    stripBrackets(hostname),
+    Number(port || (protocol === "wss:" ? 443 : 80)),
+  );
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(target.url, target.options);
+  } catch (error) {
+    // The permission check happens in the constructor, before any packet is sent.
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Error(`permission denied: run with --allow-net=${where}`);
+    }
+    throw error;
+  }
   ws.binaryType = "arraybuffer";
   const { promise, resolve, reject } = Promise.withResolvers<WebSocket>();
+  const timer = setTimeout(() => {
+    reject(
+      new Error(
+        `no WebSocket handshake with ${host} within ${target.timeout / 1000} s: ` +
+          (protocol === "wss:"
+            ? "does it speak TLS? (for a plain server, try ws://; --timeout sets the limit)"
+            : "is it up, and is it a WebSocket server? (--timeout sets the limit)"),
+      ),
+    );
+    ws.close();
+  }, target.timeout);
   ws.onopen = () => resolve(ws);
-  ws.onerror = (event) => reject(new Error(explainOpenError(target.url, event)));
+  ws.onerror = (event) => reject(new Error(explainOpenError(target.url, where, event)));
   return promise.finally(() => {
+    clearTimeout(timer);
     ws.onopen = null;
     ws.onerror = null;
   });
 }
 
-function explainOpenError(url: string, event: Event): string {
+function explainOpenError(url: string, where: string, event: Event): string {
   const message = event instanceof ErrorEvent ? event.message : String(event);
-  const { host } = new URL(url);
+  const { protocol, pathname, search } = new URL(url);
   const status = message.match(/status code:? (\d+)/i)?.[1];
   if (status) {
     const hints: Record<string, string> = {
@@ -179,137 +292,239 @@ function explainOpenError(url: string, event: Event): string {
       "404": "no WebSocket endpoint at this path",
       "426": "the server wants another WebSocket version or a ws:// URL",
     };
-    return `handshake rejected by ${host}: HTTP ${status}${
+    return `handshake rejected by ${where}: HTTP ${status}${
       hints[status] ? ` (${hints[status]})` : ""
     }`;
   }
   if (/connect error|refused/i.test(message)) {
-    return `connection refused: is the server running on ${host}?`;
+    return `connection refused: is the server running on ${where}?`;
+  }
+  if (protocol === "ws:" && /invalid HTTP version|invalid HTTP/i.test(message)) {
+    return `${where} did not answer in plain HTTP: a TLS server? try wss://${where}${pathname}${search}`;
+  }
+  if (protocol === "wss:" && /InvalidContentType|corrupt message|ClientHello/i.test(message)) {
+    return `TLS failed with ${where}: the server does not speak TLS (try ws://${where}${pathname}${search})`;
   }
   if (/certificate|tls|ssl/i.test(message)) {
-    return `TLS failed with ${host}: ${message} (for a self-signed server, pass --ca FILE)`;
+    return `TLS failed with ${where}: ${message} (for a self-signed server, pass --ca FILE)`;
   }
   return `cannot connect to ${url}: ${message}`;
 }
 
+/** A received message as one printable line (or several, for text with newlines). */
 function describe(data: string | ArrayBuffer): string {
-  if (typeof data === "string") return data;
+  if (typeof data === "string") return data.split("\n").map(sanitizeText).join("\n");
   const bytes = new Uint8Array(data);
   const hex = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join(" ");
   return `<binary ${bytes.length} bytes: ${hex}${bytes.length > 16 ? " ..." : ""}>`;
 }
 
-/** Interactive, pipe and one-shot modes. */
-async function chat(target: Target, message: string | undefined, quiet: boolean): Promise<number> {
-  const ws = await open(target);
-  if (message === undefined && !quiet) {
-    console.error(`connected to ${target.url}${ws.protocol ? ` (${ws.protocol})` : ""}`);
-  }
+function bytesOf(data: string | ArrayBuffer | Uint8Array): Uint8Array {
+  return typeof data === "string"
+    ? encoder.encode(data)
+    : data instanceof Uint8Array
+    ? data
+    : new Uint8Array(data);
+}
+
+function show(data: string | ArrayBuffer, display: Display): void {
+  display.dumper?.dump("<", bytesOf(data));
+  console.log(`${display.marked ? "< " : ""}${describe(data)}`);
+}
+
+function send(ws: WebSocket, data: string | Uint8Array, display: Display): void {
+  display.dumper?.dump(">", bytesOf(data));
+  ws.send(data);
+}
+
+/** Calls `onInterrupt` once for a Ctrl+C, however many SIGINTs the terminal and `deno task` send. */
+function onFirstInterrupt(onInterrupt: () => void): () => void {
+  let seen = false;
+  const listener = () => {
+    if (seen) return;
+    seen = true;
+    onInterrupt();
+  };
+  Deno.addSignalListener("SIGINT", listener);
+  return () => Deno.removeSignalListener("SIGINT", listener);
+}
+
+/** Closes with 1000 and resolves once the server answered, or after a second at most. */
+async function closeNormally(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return;
+  const { promise, resolve } = Promise.withResolvers<void>();
+  ws.addEventListener("close", () => resolve(), { once: true });
+  ws.close(1000);
+  const timer = setTimeout(resolve, 1_000);
+  await promise;
+  clearTimeout(timer);
+}
+
+interface SendOneOptions {
+  /** Replies to print before closing. */
+  count: number;
+  /** Print replies for this long (ms), then close normally. */
+  wait: number | undefined;
+  /** Without `wait`: fail if `count` replies did not come within this long (ms). */
+  timeout: number;
+}
+
+/** `--message` / `--file`: send one message, print replies as asked, close. */
+async function sendOne(
+  ws: WebSocket,
+  payload: string | Uint8Array,
+  options: SendOneOptions,
+  display: Display,
+): Promise<number> {
+  let replies = 0;
+  const { promise: finished, resolve: finish } = Promise.withResolvers<number>();
+  const { promise: closedEvent, resolve: closed } = Promise.withResolvers<CloseEvent>();
+  ws.onclose = closed;
+  ws.onmessage = (event) => {
+    if (replies >= options.count) return;
+    show(event.data, display);
+    if (++replies >= options.count) finish(0);
+  };
+  closedEvent.then((event) => {
+    console.error(`closed by the server: ${event.code}${event.reason ? ` ${event.reason}` : ""}`);
+    finish(replies >= options.count || event.code === 1000 ? (replies > 0 ? 0 : 1) : 1);
+  });
+  const timer = options.wait !== undefined
+    ? setTimeout(() => finish(0), options.wait)
+    : setTimeout(() => {
+      console.error(
+        `error: got ${replies} of ${options.count} ${
+          options.count === 1 ? "reply" : "replies"
+        } within ${options.timeout / 1000} s` +
+          ` (--timeout sets the limit; --wait SECONDS prints whatever comes and exits 0)`,
+      );
+      finish(1);
+    }, options.timeout);
+  const stopListening = onFirstInterrupt(() => finish(0));
+  send(ws, payload, display);
+  if (options.count === 0 && options.wait === undefined) finish(0);
+  const code = await finished;
+  clearTimeout(timer);
+  stopListening();
+  ws.onclose = null;
+  await closeNormally(ws);
+  return code;
+}
+
+/** Interactive and pipe modes: stdin lines out, every message in printed. */
+async function session(
+  ws: WebSocket,
+  url: string,
+  display: Display,
+  quiet: boolean,
+): Promise<number> {
   const { promise: closed, resolve } = Promise.withResolvers<CloseEvent>();
   let weClosed = false;
   ws.onclose = resolve;
-  ws.onmessage = (event) => {
-    console.log(describe(event.data));
-    if (message !== undefined && !weClosed) {
-      weClosed = true;
-      ws.close(1000);
-    }
-  };
-  if (message !== undefined) {
-    ws.send(message);
-  } else {
-    // Stdin is read in the background; at its end we close, and the replies to everything
-    // sent still arrive first because the server answers our Close after them.
-    sendLines(ws).then(() => {
-      weClosed = true;
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-    }).catch((error) => console.error(`error: reading stdin: ${error.message}`));
-  }
-  // Ctrl+C: say goodbye with Close 1000 instead of dropping the connection.
-  const onInterrupt = () => {
+  ws.onmessage = (event) => show(event.data, display);
+  // Ctrl+C: say goodbye with Close 1000 instead of dropping the connection, and exit even if
+  // the server never answers the Close.
+  const stopListening = onFirstInterrupt(() => {
     weClosed = true;
     ws.close(1000);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  const event = await closed.finally(() => Deno.removeSignalListener("SIGINT", onInterrupt));
-  if (weClosed && event.code === 1000) return 0;
+    setTimeout(() => resolve(new CloseEvent("close", { code: 1000 })), 1_000);
+  });
+  if (!quiet) {
+    console.error(
+      `connected to ${url}${
+        display.marked ? ": type a line and press Enter (received messages start with <)" : ""
+      }`,
+    );
+  }
+  // Stdin is read in the background; at its end we close, and the replies to everything
+  // sent still arrive first because the server answers our Close after them.
+  sendLines(ws, display).then(() => {
+    weClosed = true;
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+  }).catch((error) => console.error(`error: ${error.message}`));
+  const event = await closed.finally(stopListening);
+  if (weClosed && (event.code === 1000 || event.code === 1005)) return 0;
   console.error(`closed by the server: ${event.code}${event.reason ? ` ${event.reason}` : ""}`);
   return event.code === 1000 || event.code === 1001 ? 0 : 1;
 }
 
-async function sendLines(ws: WebSocket): Promise<void> {
+async function sendLines(ws: WebSocket, display: Display): Promise<void> {
   const decoder = new LineDecoder();
   const buffer = new Uint8Array(65_536);
+  const sendLine = (line: string) => {
+    if (!display.binary) return send(ws, line, display);
+    const bytes = parseHex(line);
+    if (bytes === undefined) console.error(`not sent: ${JSON.stringify(line)} is not hex`);
+    else send(ws, bytes, display);
+  };
   for (let n; (n = await Deno.stdin.read(buffer)) !== null;) {
     decoder.push(buffer.subarray(0, n));
     for (let line; (line = decoder.next()) !== null;) {
       if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(line);
+      sendLine(line);
     }
   }
   decoder.end();
-  for (let line; (line = decoder.next()) !== null;) ws.send(line);
+  for (let line; (line = decoder.next()) !== null;) {
+    if (ws.readyState === WebSocket.OPEN) sendLine(line);
+  }
 }
 
-interface BenchOptions {
+interface BenchSettings {
   connections: number;
   inFlight: number;
   size: number;
   duration: number;
+  warmup: number;
+  json: boolean;
 }
 
-/**
- * Keeps `inFlight` messages in flight on each connection to an echo endpoint and measures
- * messages per second and round-trip latency.
- */
-async function bench(target: Target, options: BenchOptions): Promise<number> {
-  const sockets = await Promise.all(
-    Array.from({ length: options.connections }, () => open(target)),
-  );
-  const payload = "x".repeat(options.size);
-  const latency = new LatencyRecorder();
-  let count = 0;
-  let running = true;
-  const done = Promise.all(sockets.map((ws) => {
-    const sentAt: number[] = []; // echoes come back in order: a FIFO of send times
-    let head = 0;
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    ws.onmessage = () => {
-      const now = performance.now();
-      latency.record(now - sentAt[head++]!);
-      count++;
-      if (head > 4096) {
-        sentAt.splice(0, head);
-        head = 0;
-      }
-      if (running) {
-        sentAt.push(now);
-        ws.send(payload);
-      } else if (head === sentAt.length) {
-        ws.close(1000);
-      }
-    };
-    ws.onclose = (event) =>
-      running ? reject(new Error(`server closed a connection: ${event.code}`)) : resolve();
-    for (let i = 0; i < options.inFlight; i++) {
-      sentAt.push(performance.now());
-      ws.send(payload);
+/** Measures an echo endpoint with the project's WebSocket load generator. */
+async function bench(url: string, settings: BenchSettings): Promise<number> {
+  const { protocol, hostname, port, pathname, search } = new URL(url);
+  if (protocol !== "ws:") throw new Error("--bench measures ws:// endpoints only (no TLS)");
+  const host = stripBrackets(hostname);
+  const target = { hostname: host, port: Number(port || 80) };
+  let measured;
+  try {
+    measured = await withClientCpu(() =>
+      runWebSocketLoad({ ...target, path: pathname + search, ...settings })
+    );
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      throw new Error(
+        `connection refused: is the server running on ${formatHostPort(host, target.port)}?`,
+      );
     }
-    return promise;
-  }));
-  done.catch(() => {}); // awaited below; a failure during the run must not go unhandled
-  const start = performance.now();
-  await Promise.race([new Promise((r) => setTimeout(r, options.duration)), done]);
-  running = false;
-  const seconds = (performance.now() - start) / 1000;
-  const messages = count;
-  await done;
-  const s = latency.summary();
-  console.log(
-    `${options.connections} connections x ${options.inFlight} in flight x ${options.size} bytes: ` +
-      `${(messages / seconds).toFixed(0)} messages/s, ` +
-      `latency p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms`,
-  );
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Error(
+        `permission denied: run with --allow-net=${formatHostPort(host, target.port)}`,
+      );
+    }
+    throw error;
+  }
+  const { result, clientCpu } = measured;
+  const l = result.latency;
+  if (settings.json) {
+    console.log(JSON.stringify({
+      target: url,
+      connections: settings.connections,
+      inFlight: settings.inFlight,
+      size: settings.size,
+      seconds: result.seconds,
+      messages: result.messages,
+      messagesPerSecond: result.messagesPerSecond,
+      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
+      clientCpu,
+    }));
+  } else {
+    console.log(
+      `${settings.connections} connections x ${settings.inFlight} in flight x ${settings.size} bytes: ` +
+        `${result.messagesPerSecond.toFixed(0)} messages/s, ` +
+        `latency p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, ` +
+        `client CPU ${(clientCpu * 100).toFixed(0)}%`,
+    );
+  }
   return 0;
 }
 

@@ -32,6 +32,10 @@
  * `deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi`
  * prints `hi`.
  *
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
+ * lib/tcp/serve_tcp.ts; each request upgrades with `upgradeWebSocket` in
+ * lib/websocket/websocket_upgrade.ts.
+ *
  * @module
  */
 
@@ -268,7 +272,10 @@ async function runWorkers(
         },
         quiet,
       } satisfies WsWorkerData,
-      codePaths: [new URL(import.meta.url), new URL("../lib/", import.meta.url)],
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
       handleSignals: true,
       logger: log,
     });

@@ -180,6 +180,7 @@ const HELP = [
  * @example Two members chatting, with in-memory members
  * ```ts
  * import { ChatHub, type ChatMember } from "./chat_hub.ts";
+ * import assert from "node:assert/strict";
  *
  * function member(lines: string[]): ChatMember {
  *   return { send: (line) => lines.push(line.text), close: () => {} };
@@ -191,7 +192,7 @@ const HELP = [
  * hub.connect(member(alice)).receive("alice");
  * hub.connect(member(bob)).receive("bob");
  * hub.sessionFor("alice")?.receive("hello");
- * console.assert(bob.at(-1) === "[12:30] <alice> hello");
+ * assert.equal(bob.at(-1), "[12:30] <alice> hello");
  * hub.close();
  * ```
  */

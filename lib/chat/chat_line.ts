@@ -15,10 +15,11 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { ChatLine } from "./chat_line.ts";
+ * import assert from "node:assert/strict";
  *
  * const line = new ChatLine("*** alice joined #lobby");
- * console.assert(line.bytes.length === line.text.length + 1);
- * console.assert(line.bytes === line.bytes); // encoded once
+ * assert.equal(line.bytes.length, line.text.length + 1);
+ * assert.equal(line.bytes, line.bytes); // encoded once, the same array each time
  * ```
  */
 export class ChatLine {

@@ -37,6 +37,7 @@ export interface ChatRoomOptions {
  * ```ts
  * import { ChatLine } from "./chat_line.ts";
  * import { ChatRoom } from "./chat_room.ts";
+ * import assert from "node:assert/strict";
  *
  * const got: string[] = [];
  * const room = new ChatRoom("lobby", { historySize: 1 });
@@ -44,8 +45,8 @@ export interface ChatRoomOptions {
  * room.broadcast(new ChatLine("hello"));
  * room.record(new ChatLine("old"));
  * room.record(new ChatLine("new"));
- * console.assert(got.join() === "hello");
- * console.assert(room.history.map((line) => line.text).join() === "new");
+ * assert.deepEqual(got, ["hello"]);
+ * assert.deepEqual(room.history.map((line) => line.text), ["new"]);
  * ```
  */
 export class ChatRoom {

@@ -10,7 +10,7 @@ import { CHAT_PAGE_PAGES, CHAT_WEBSOCKET_PATH } from "./chat_page.ts";
 import { runChatTcpSession } from "./chat_tcp_session.ts";
 import { runChatWebSocketSession } from "./chat_websocket_session.ts";
 import { CHAT_SHUTDOWN_REASON } from "./websocket_member.ts";
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { HttpError } from "../http/http_error.ts";
 import type { OutboundQueue } from "../io/outbound_queue.ts";
 import { formatAddr } from "../net/net_addr.ts";
@@ -102,9 +102,9 @@ export interface ChatServerOptions extends ChatHubOptions {
   /**
    * Where connects, disconnects and errors are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** A running chat server. */
@@ -182,7 +182,7 @@ export class ChatListenError extends Error {
  * ```
  */
 export function startChatServer(options: ChatServerOptions = {}): ChatServer {
-  const log = options.logger ?? new Logger();
+  const log = options.logger ?? STDERR_LOGGER;
   const hub = new ChatHub(options);
   const maxLineSkip = options.maxLineSkip ?? 65_536;
   const maxClients = options.maxClients ?? 10_000;

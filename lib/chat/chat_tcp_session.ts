@@ -8,7 +8,7 @@
 import type { ChatHub, ChatSession } from "./chat_hub.ts";
 import { CHAT_SHUTDOWN_REASON } from "./websocket_member.ts";
 import { TcpMember } from "./tcp_member.ts";
-import type { Logger } from "../cli/log.ts";
+import type { ServerLogger } from "../net/logger.ts";
 import { ChunkReader } from "../io/chunk_reader.ts";
 import { FrameTooLargeError } from "../framing/frame_errors.ts";
 import { encodeLine, LineDecoder } from "../framing/line_decoder.ts";
@@ -82,7 +82,7 @@ export interface ChatTcpSessionOptions {
    *
    * @default {console}
    */
-  logger?: Pick<Logger, "info" | "warn" | "error">;
+  logger?: Pick<ServerLogger, "info" | "warn" | "error">;
 }
 
 /**

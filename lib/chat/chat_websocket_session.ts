@@ -6,7 +6,7 @@
 
 import type { ChatHub, ChatSession } from "./chat_hub.ts";
 import { CHAT_SHUTDOWN_REASON, WebSocketMember } from "./websocket_member.ts";
-import type { Logger } from "../cli/log.ts";
+import type { ServerLogger } from "../net/logger.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
 import { CLOSE_CODE } from "../websocket/websocket_close.ts";
 import type { WebSocketConnection } from "../websocket/websocket_connection.ts";
@@ -56,7 +56,7 @@ export interface ChatWebSocketSessionOptions {
    *
    * @default {console}
    */
-  logger?: Pick<Logger, "info" | "warn" | "error">;
+  logger?: Pick<ServerLogger, "info" | "warn" | "error">;
 }
 
 /**

@@ -27,12 +27,13 @@ const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
  * @example
  * ```ts
  * import { NickRegistry } from "./nick_registry.ts";
+ * import assert from "node:assert/strict";
  *
  * const nicks = new NickRegistry<string>();
- * console.assert(nicks.validate("bad nick!") !== undefined);
- * console.assert(nicks.claim("Alice", "session 1"));
- * console.assert(!nicks.claim("alice", "session 2")); // taken, ignoring case
- * console.assert(nicks.get("ALICE") === "session 1");
+ * assert.notEqual(nicks.validate("bad nick!"), undefined);
+ * assert.equal(nicks.claim("Alice", "session 1"), true);
+ * assert.equal(nicks.claim("alice", "session 2"), false); // taken, ignoring case
+ * assert.equal(nicks.get("ALICE"), "session 1");
  * ```
  */
 export class NickRegistry<T> {

@@ -7,7 +7,7 @@
 
 import type { ChatRoomInfo } from "./chat_hub.ts";
 import type { ChatRelay, ChatRelayJoin, ChatRelayLine, ChatRelaySink } from "./chat_relay.ts";
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatRedisAddress, type RedisAddress } from "../redis/redis_address.ts";
 import { RedisClient, type RedisMessage, RedisUnavailableError } from "../redis/redis_client.ts";
 import type { RespValue } from "../redis/resp_decoder.ts";
@@ -67,9 +67,9 @@ export interface RedisRelayOptions {
   /**
    * Where losing and regaining Redis is logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /**
@@ -125,7 +125,7 @@ export class RedisRelay implements ChatRelay {
   #address: RedisAddress;
   #client: RedisClient | null = null;
   #sink: ChatRelaySink | undefined;
-  #log: Logger;
+  #log: ServerLogger;
   #historySize: number;
   #ttl: number;
   #historyTtl: number;
@@ -142,7 +142,7 @@ export class RedisRelay implements ChatRelay {
 
   private constructor(address: RedisAddress, options: RedisRelayOptions) {
     this.#address = address;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
     this.#historySize = options.historySize ?? 20;
     this.#ttl = options.presenceTtl ?? 30_000;
     this.#historyTtl = options.historyTtl ?? 86_400_000;

@@ -62,10 +62,11 @@ const ANY_UNSAFE = new RegExp(SINGLE);
  * @example
  * ```ts
  * import { sanitizeText } from "./sanitize_text.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(sanitizeText("\x1b[2Jhi\x1b]0;pwned\x07!") === "hi!");
- * console.assert(sanitizeText("caf\u00e9 \u202edlrow") === "caf\u00e9 dlrow");
- * console.assert(sanitizeText("a\tb") === "a b");
+ * assert.equal(sanitizeText("\x1b[2Jhi\x1b]0;pwned\x07!"), "hi!");
+ * assert.equal(sanitizeText("caf\u00e9 \u202edlrow"), "caf\u00e9 dlrow");
+ * assert.equal(sanitizeText("a\tb"), "a b");
  * ```
  */
 export function sanitizeText(text: string): string {

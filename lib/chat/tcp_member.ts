@@ -7,7 +7,7 @@
 import type { ChatMember } from "./chat_hub.ts";
 import type { ChatLine } from "./chat_line.ts";
 import type { OutboundQueue } from "../io/outbound_queue.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 
 /** Options for {@linkcode TcpMember}. */
 export interface TcpMemberOptions {

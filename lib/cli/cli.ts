@@ -1,12 +1,19 @@
 /**
  * Command-line flags for the scripts, on top of the runtime's built-in
- * `parseArgs` from `node:util`: typed values, defaults, range checks,
- * `--help` and `--quiet` on every script, and exit code 2 on usage errors.
+ * `parseArgs` from `node:util`: numbers checked and converted, defaults,
+ * `--help`, `--quiet` and `--verbose` on every script, "did you mean" for a
+ * mistyped flag, and exit code 2 on usage errors.
+ *
+ * `parseArgs` splits the command line into tokens (it knows `--flag=value`,
+ * `-abc` groups and `--`); this module reads those tokens itself instead of
+ * letting `parseArgs` reject the line, so that a negative number is a value
+ * (`--rate -5`) and every message names the flag as the user typed it.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import type { LogLevel } from "./log.ts";
 
 /** The kinds of value a flag takes. */
 export type OptionType = "string" | "boolean" | "integer" | "number";
@@ -17,19 +24,36 @@ export interface OptionSpec {
   type: OptionType;
   /** One line for `--help`. */
   description: string;
-  /** A one-letter alias, like `p` for `-p`. */
+  /**
+   * A one-letter alias, like `p` for `-p`.
+   *
+   * @default {undefined}
+   */
   short?: string;
-  /** The value when the flag is absent. Booleans default to `false`. */
-  default?: string | number | boolean;
+  /**
+   * The value when the flag is absent. Booleans default to `false`,
+   * repeatable flags to `[]`.
+   *
+   * @default {undefined}
+   */
+  default?: string | number | boolean | readonly string[];
   /**
    * Accept the flag several times and collect the values in an array.
    *
    * @default {false}
    */
   multiple?: boolean;
-  /** The smallest accepted value, for `integer` and `number`. */
+  /**
+   * The smallest accepted value, for `integer` and `number`.
+   *
+   * @default {-Infinity}
+   */
   min?: number;
-  /** The largest accepted value, for `integer` and `number`. */
+  /**
+   * The largest accepted value, for `integer` and `number`.
+   *
+   * @default {Infinity}
+   */
   max?: number;
   /**
    * The placeholder shown in `--help`.
@@ -55,20 +79,31 @@ export interface CliSpec<O extends Record<string, OptionSpec>> {
   notes?: readonly string[];
 }
 
-/** The value type of one flag: `boolean`, `string` or `number`. */
-export type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean
+/**
+ * The parsed value of each flag of `O`. `parseArgs` types every value as a
+ * string; the one thing added here is `number` for `integer`/`number` flags.
+ */
+export type CliValues<O extends Record<string, OptionSpec>> =
+  & {
+    -readonly [K in keyof O]: O[K] extends { multiple: true } ? Value<O[K]>[]
+      : O[K] extends { type: "boolean" } | { default: unknown } ? Value<O[K]>
+      : Value<O[K]> | undefined;
+  }
+  & CommonValues;
+
+type Value<S extends OptionSpec> = S["type"] extends "boolean" ? boolean
   : S["type"] extends "string" ? string
   : number;
 
-/** The parsed values of a {@linkcode CliSpec}'s flags, typed from the spec. */
-export type CliValues<O extends Record<string, OptionSpec>> =
-  & {
-    -readonly [K in keyof O]: O[K] extends { multiple: true } ? ValueOf<O[K]>[]
-      : O[K] extends { type: "boolean" } ? boolean
-      : O[K] extends { default: string | number } ? ValueOf<O[K]>
-      : ValueOf<O[K]> | undefined;
-  }
-  & { help: boolean; quiet: boolean };
+/** The flags every script has. */
+export interface CommonValues {
+  /** `--help`/`-h`: print the help and exit. */
+  help: boolean;
+  /** `--quiet`/`-q`: print only warnings and errors. */
+  quiet: boolean;
+  /** `--verbose`/`-v`: also print debug lines (each connection). */
+  verbose: boolean;
+}
 
 /** What {@linkcode parseCli} returns. */
 export interface ParsedCli<O extends Record<string, OptionSpec>> {
@@ -94,31 +129,44 @@ export class UsageError extends Error {
 const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", description: "Show this help and exit" },
   quiet: { type: "boolean", short: "q", description: "Print only warnings and errors" },
+  verbose: {
+    type: "boolean",
+    short: "v",
+    description: "Also log each connection and other details (debug level)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
+/** `-5`, `-0.5`, `-1e3`: a value, never a flag. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
 /**
- * Parses a command line against a spec. `--help` and `--quiet` are added to
- * every spec.
+ * Parses a command line against a spec. `--help`, `--quiet` and `--verbose`
+ * are added to every spec.
  *
  * @param args The arguments, usually `Deno.args`.
  * @param spec The flags and help text.
  * @returns The typed values and the positionals.
- * @throws {UsageError} On an unknown flag, a missing or malformed value, a
- *   value out of range, or unexpected positionals.
+ * @throws {UsageError} On an unknown flag (with "did you mean" when one is
+ *   close), a missing or malformed value, a value out of range, or
+ *   unexpected positionals.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCli } from "./cli.ts";
  *
- * const { values } = parseCli(["--port", "0"], {
+ * const spec = {
  *   name: "demo.ts",
  *   summary: "A demo.",
  *   usage: ["deno run demo.ts"],
  *   options: {
  *     port: { type: "integer", default: 7000, min: 0, max: 65535, description: "Port" },
  *   },
- * });
- * console.assert(values.port === 0 && values.help === false);
+ * } as const;
+ * const { values } = parseCli(["--port", "0"], spec);
+ * assert.equal(values.port, 0);
+ * assert.equal(values.help, false);
+ * assert.throws(() => parseCli(["--prot", "0"], spec), /did you mean --port\?/);
  * ```
  */
 export function parseCli<const O extends Record<string, OptionSpec>>(
@@ -126,44 +174,72 @@ export function parseCli<const O extends Record<string, OptionSpec>>(
   spec: CliSpec<O>,
 ): ParsedCli<O> {
   const all: Record<string, OptionSpec> = { ...spec.options, ...COMMON_OPTIONS };
-  const parseOptions: Record<
-    string,
-    { type: "string" | "boolean"; short?: string; multiple?: boolean }
-  > = {};
+  const parseOptions: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const [name, option] of Object.entries(all)) {
     parseOptions[name] = {
       type: option.type === "boolean" ? "boolean" : "string",
       ...(option.short ? { short: option.short } : {}),
-      ...(option.multiple ? { multiple: true } : {}),
     };
   }
+  // Not strict: parseArgs only splits the line into tokens, and the checks
+  // below phrase every problem, in the user's terms.
+  const { tokens } = parseArgs({
+    args,
+    options: parseOptions,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
 
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: parseOptions,
-      allowPositionals: spec.positionals !== undefined,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError(describeParseError(error));
+  const raw = new Map<string, (string | boolean)[]>();
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      if (spec.positionals === undefined) {
+        throw new UsageError(`unexpected argument ${token.value}`);
+      }
+      positionals.push(token.value);
+      continue;
+    }
+    const option = all[token.name];
+    if (!option) {
+      throw new UsageError(unknownOptionMessage(token.rawName, Object.keys(all)));
+    }
+    const flag = `--${token.name}`;
+    let value: string | boolean;
+    if (option.type === "boolean") {
+      if (token.inlineValue) throw new UsageError(`option ${flag} takes no value`);
+      value = true;
+    } else {
+      // Without `=`, a value that looks like a flag means the value is missing
+      // (`--host --port 7000`); a negative number is still a value.
+      const looksLikeFlag = !token.inlineValue && token.value?.startsWith("-") &&
+        !NEGATIVE_NUMBER.test(token.value);
+      if (token.value === undefined || looksLikeFlag) {
+        throw new UsageError(`option ${flag} needs a value`);
+      }
+      value = token.value;
+    }
+    const seen = raw.get(token.name) ?? [];
+    seen.push(value);
+    raw.set(token.name, seen);
   }
 
   const values: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(all)) {
-    const raw = (parsed.values as Record<string, string | boolean | (string | boolean)[]>)[name];
-    if (raw === undefined) {
+    const given = raw.get(name);
+    if (given === undefined) {
       values[name] = option.multiple
-        ? []
+        ? [...(Array.isArray(option.default) ? option.default : [])]
         : option.default ?? (option.type === "boolean" ? false : undefined);
-    } else if (Array.isArray(raw)) {
-      values[name] = raw.map((item) => convert(name, option, item));
+    } else if (option.multiple) {
+      values[name] = given.map((item) => convert(name, option, item));
     } else {
-      values[name] = convert(name, option, raw);
+      values[name] = convert(name, option, given.at(-1)!);
     }
   }
-  return { values: values as CliValues<O>, positionals: parsed.positionals };
+  return { values: values as CliValues<O>, positionals };
 }
 
 function convert(name: string, option: OptionSpec, raw: string | boolean): unknown {
@@ -191,19 +267,38 @@ function convert(name: string, option: OptionSpec, raw: string | boolean): unkno
   return value;
 }
 
-function describeParseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string }).code;
-  const flag = message.match(/'(-[^']*)'/)?.[1] ?? "";
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${flag}`;
-  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    return `unexpected argument ${message.match(/'([^']*)'/)?.[1] ?? ""}`.trimEnd();
+function unknownOptionMessage(rawName: string, names: string[]): string {
+  const typed = rawName.replace(/^--?/, "");
+  if (!rawName.startsWith("--")) return `unknown option ${rawName}`;
+  // A mistyped letter, a missing one or two swapped ones: at most one edit
+  // for short names, two from five letters on.
+  const allowed = typed.length >= 5 ? 2 : 1;
+  let best: string | undefined;
+  let bestDistance = allowed + 1;
+  for (const name of names) {
+    const distance = editDistance(typed, name);
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const name = message.match(/--([\w-]+)/)?.[1];
-    return name ? `option --${name} needs a value` : message;
+  return best === undefined
+    ? `unknown option ${rawName}`
+    : `unknown option ${rawName} (did you mean --${best}?)`;
+}
+
+/** Levenshtein distance where swapping two neighbours counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
+    }
   }
-  return message;
+  return d[a.length]![b.length]!;
 }
 
 /**
@@ -214,10 +309,12 @@ function describeParseError(error: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatHelp } from "./cli.ts";
  *
  * const help = formatHelp({ name: "x.ts", summary: "Does x.", usage: ["deno run x.ts"], options: {} });
- * console.assert(help.includes("--help"));
+ * assert.match(help, /-h, --help/);
+ * assert.match(help, /-v, --verbose/);
  * ```
  */
 export function formatHelp<O extends Record<string, OptionSpec>>(spec: CliSpec<O>): string {
@@ -227,8 +324,11 @@ export function formatHelp<O extends Record<string, OptionSpec>>(spec: CliSpec<O
       ? ""
       : ` ${option.valueName ?? (option.type === "string" ? "VALUE" : "N")}`;
     const flag = `${option.short ? `-${option.short}, ` : "    "}--${name}${placeholder}`;
+    const shownDefault = Array.isArray(option.default) ? option.default.join(", ") : option.default;
     const extra = [
-      option.default !== undefined && option.type !== "boolean" ? `default: ${option.default}` : "",
+      shownDefault !== undefined && shownDefault !== "" && option.type !== "boolean"
+        ? `default: ${shownDefault}`
+        : "",
       option.multiple ? "repeatable" : "",
     ].filter(Boolean).join("; ");
     return [flag, extra ? `${option.description} (${extra})` : option.description] as const;
@@ -254,7 +354,7 @@ export function formatHelp<O extends Record<string, OptionSpec>>(spec: CliSpec<O
 /**
  * Parses the command line like {@linkcode parseCli}, but handles `--help`
  * (prints the help to stdout, exits 0) and usage errors (prints the error and
- * a hint to stderr, exits 2), as every script here does.
+ * `Run with --help for usage.` to stderr, exits 2), as every script here does.
  *
  * @param args The arguments, usually `Deno.args`.
  * @param spec The flags and help text.
@@ -292,6 +392,27 @@ export function parseCliOrExit<const O extends Record<string, OptionSpec>>(
 }
 
 /**
+ * The log level the common flags ask for: `debug` with `--verbose`, `warn`
+ * with `--quiet` (when both are given, `--verbose` wins), `info` otherwise.
+ *
+ * @param values The parsed values, or any object with `quiet` and `verbose`.
+ * @returns The level for {@linkcode Logger}'s `level` option.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logLevel } from "./cli.ts";
+ *
+ * assert.equal(logLevel({ quiet: false, verbose: true }), "debug");
+ * assert.equal(logLevel({ quiet: true, verbose: false }), "warn");
+ * assert.equal(logLevel({ quiet: false, verbose: false }), "info");
+ * ```
+ */
+export function logLevel(values: { quiet: boolean; verbose: boolean }): LogLevel {
+  return values.verbose ? "debug" : values.quiet ? "warn" : "info";
+}
+
+/**
  * The `--host` and `--port` flags of a server: bind `127.0.0.1` unless told
  * otherwise, and accept port 0 (any free port). Spread into a spec's options.
  *
@@ -301,11 +422,13 @@ export function parseCliOrExit<const O extends Record<string, OptionSpec>>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listenOptions, parseCli } from "./cli.ts";
  *
  * const spec = { name: "x.ts", summary: "X.", usage: ["deno run x.ts"], options: listenOptions(7000) };
- * const { values } = parseCli(["--port", "0"], spec);
- * console.assert(values.host === "127.0.0.1" && values.port === 0);
+ * const { values } = parseCli(["-p", "0"], spec);
+ * assert.equal(values.host, "127.0.0.1");
+ * assert.equal(values.port, 0);
  * ```
  */
 export function listenOptions<const P extends number>(
@@ -314,14 +437,56 @@ export function listenOptions<const P extends number>(
 ) {
   return {
     host: { type: "string", default: "127.0.0.1", valueName: "HOST", description: hostDescription },
-    port: {
-      type: "integer",
-      short: "p",
-      default: defaultPort,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
+    port: portOption(defaultPort),
+  } as const;
+}
+
+/**
+ * Like {@linkcode listenOptions}, but `--host` may be given several times,
+ * one listener per address (`--host 127.0.0.1 --host ::1` for both
+ * loopbacks); pair it with `serveHosts` from `lib/net/serve_hosts.ts`.
+ *
+ * @param defaultPort The server's usual port.
+ * @param hostDescription The `--host` line of `--help`.
+ * @returns The two option specs; `values.host` is an array.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listenHostsOptions, parseCli } from "./cli.ts";
+ *
+ * const spec = { name: "x.ts", summary: "X.", usage: ["deno run x.ts"], options: listenHostsOptions(7000) };
+ * assert.deepEqual(parseCli([], spec).values.host, ["127.0.0.1"]);
+ * assert.deepEqual(parseCli(["--host", "127.0.0.1", "--host", "::1"], spec).values.host, [
+ *   "127.0.0.1",
+ *   "::1",
+ * ]);
+ * ```
+ */
+export function listenHostsOptions<const P extends number>(
+  defaultPort: P,
+  hostDescription = "Address to bind; repeat for several (0.0.0.0 or :: to expose it)",
+) {
+  return {
+    host: {
+      type: "string",
+      multiple: true,
+      default: ["127.0.0.1"],
+      valueName: "HOST",
+      description: hostDescription,
     },
+    port: portOption(defaultPort),
+  } as const;
+}
+
+function portOption<const P extends number>(defaultPort: P) {
+  return {
+    type: "integer",
+    short: "p",
+    default: defaultPort,
+    min: 0,
+    max: 65535,
+    description: "Port to listen on (0 = any free port)",
   } as const;
 }
 
@@ -334,9 +499,11 @@ export function listenOptions<const P extends number>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connectOptions } from "./cli.ts";
  *
- * console.assert(connectOptions(7000).port.default === 7000);
+ * assert.equal(connectOptions(7000).port.default, 7000);
+ * assert.equal(connectOptions(7000).port.short, "p");
  * ```
  */
 export function connectOptions<const P extends number>(defaultPort: P, peer = "Server") {

@@ -15,9 +15,10 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
  * @example
  * ```ts
  * import { formatBytes } from "./format_bytes.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatBytes(512) === "512 B");
- * console.assert(formatBytes(209_715_200) === "200.0 MiB");
+ * assert.equal(formatBytes(512), "512 B");
+ * assert.equal(formatBytes(209_715_200), "200.0 MiB");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -42,9 +43,10 @@ export function formatBytes(bytes: number): string {
  * @example
  * ```ts
  * import { formatRate } from "./format_bytes.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(formatRate(50_000_000, 2) === "25.0 MB/s");
- * console.assert(formatRate(1750, 0.05) === "35.0 kB/s");
+ * assert.equal(formatRate(50_000_000, 2), "25.0 MB/s");
+ * assert.equal(formatRate(1750, 0.05), "35.0 kB/s");
  * ```
  */
 export function formatRate(bytes: number, seconds: number): string {
@@ -53,4 +55,27 @@ export function formatRate(bytes: number, seconds: number): string {
   return perSecond >= 1e6
     ? `${(perSecond / 1e6).toFixed(1)} MB/s`
     : `${(perSecond / 1e3).toFixed(1)} kB/s`;
+}
+
+/**
+ * Formats a rate in the binary units of {@linkcode formatBytes}, per second:
+ * `45.4 KiB/s`, `85.2 MiB/s`, for a line that also shows sizes in binary
+ * units (`2.3 KiB in 0.05 s (45.4 KiB/s)`), so the two can be compared.
+ *
+ * @param bytes Bytes moved.
+ * @param seconds Over how long; 0 gives `- B/s`.
+ * @returns The rate with one decimal (none under 1 KiB/s) and a unit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatByteRate } from "./format_bytes.ts";
+ *
+ * assert.equal(formatByteRate(2 * 1024 * 1024, 2), "1.0 MiB/s");
+ * assert.equal(formatByteRate(100, 0), "- B/s");
+ * ```
+ */
+export function formatByteRate(bytes: number, seconds: number): string {
+  if (!(seconds > 0)) return "- B/s";
+  return `${formatBytes(Math.round(bytes / seconds))}/s`;
 }

@@ -14,7 +14,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Options for {@linkcode Logger}. */
 export interface LoggerOptions {
   /**
-   * The lowest level printed: `quiet` scripts use `"warn"`, `--verbose` ones `"debug"`.
+   * The lowest level printed: `"warn"` with `--quiet`, `"debug"` with `-v`/`--verbose`
+   * (`logLevel()` in `cli.ts` picks it from the flags).
    *
    * @default {"info"}
    */
@@ -48,12 +49,14 @@ const COLORS: Record<LogLevel, string> = {
  * @example
  * ```ts
  * import { Logger } from "./log.ts";
+ * import assert from "node:assert/strict";
  *
  * const lines: string[] = [];
  * const log = new Logger({ level: "warn", write: (line) => lines.push(line) });
  * log.info("not shown");
  * log.warn("disk almost full");
- * console.assert(lines.length === 1 && lines[0]!.endsWith("warn  disk almost full"));
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0]!, /warn  disk almost full$/);
  * ```
  */
 export class Logger {
@@ -77,7 +80,7 @@ export class Logger {
     return LEVELS[level] >= this.#min;
   }
 
-  /** Logs details useful when debugging (shown with `--verbose`). */
+  /** Logs details: each connection, retries (shown with `-v`/`--verbose`). */
   debug(message: string): void {
     this.#log("debug", message);
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatBytes, formatRate } from "./format_bytes.ts";
+import { formatByteRate, formatBytes } from "./format_bytes.ts";
 
 /** Options for {@linkcode ProgressBar}. */
 export interface ProgressBarOptions {
@@ -72,7 +72,8 @@ export interface ProgressState {
 
 /**
  * Formats one progress line, fitted to `columns`:
- * `x.bin [#######.......]  48.0%  96.0 MiB/200.0 MiB  95.1 MB/s  ETA 0:01`.
+ * `x.bin [#######.......]  48.0%  96.0 MiB/200.0 MiB  90.7 MiB/s  ETA 0:01`
+ * (the rate in the same binary units as the sizes).
  *
  * @param state Where the transfer is.
  * @param columns The line width.
@@ -80,14 +81,15 @@ export interface ProgressState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatProgress } from "./progress_bar.ts";
  *
  * const line = formatProgress(
- *   { done: 50_000_000, total: 100_000_000, startAt: 0, elapsedMs: 1000, label: "x.bin" },
+ *   { done: 50 * 1024 ** 2, total: 100 * 1024 ** 2, startAt: 0, elapsedMs: 1000, label: "x.bin" },
  *   80,
  * );
- * console.assert(line.includes(" 50.0%") && line.includes("50.0 MB/s") && line.includes("ETA 0:01"));
- * console.assert(line.length <= 80);
+ * assert.ok(line.includes(" 50.0%") && line.includes("50.0 MiB/s") && line.includes("ETA 0:01"));
+ * assert.ok(line.length <= 80);
  * ```
  */
 export function formatProgress(state: ProgressState, columns: number): string {
@@ -101,7 +103,7 @@ export function formatProgress(state: ProgressState, columns: number): string {
   const of = formatBytes(total);
   const tail = `${(fraction * 100).toFixed(1).padStart(5)}%  ${
     formatBytes(done).padStart(of.length)
-  }/${of}  ${formatRate(moved, seconds).padStart(11)}  ETA ${eta}`;
+  }/${of}  ${formatByteRate(moved, seconds).padStart(12)}  ETA ${eta}`;
   const head = label === "" ? "" : `${label} `;
   const barWidth = Math.min(40, columns - head.length - tail.length - 4);
   if (barWidth < 5) return `${head}${tail}`.slice(0, columns);
@@ -129,6 +131,7 @@ function formatDuration(seconds: number): string {
  * @example A bar that writes into an array (as on a terminal)
  * ```ts
  * import { ProgressBar } from "./progress_bar.ts";
+ * import assert from "node:assert/strict";
  *
  * let clock = 0;
  * const out: string[] = [];
@@ -143,7 +146,8 @@ function formatDuration(seconds: number): string {
  * bar.update(501); // skipped: less than `interval` since the last draw
  * clock = 1000;
  * bar.finish(1000); // last draw and a newline
- * console.assert(out.length === 2 && out[1]!.includes("100.0%") && out[1]!.endsWith("\n"));
+ * assert.equal(out.length, 2);
+ * assert.match(out[1]!, /100\.0%.*\n$/);
  * ```
  */
 export class ProgressBar {

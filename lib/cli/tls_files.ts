@@ -15,9 +15,10 @@ import type { TlsCertifiedKey } from "../tcp/serve_tcp.ts";
  * @example
  * ```ts
  * import { TLS_SERVER_OPTIONS } from "./tls_files.ts";
+ * import assert from "node:assert/strict";
  *
  * const options = { port: { type: "integer", description: "Port" }, ...TLS_SERVER_OPTIONS } as const;
- * console.assert("tls-cert" in options);
+ * assert.ok("tls-cert" in options);
  * ```
  */
 export const TLS_SERVER_OPTIONS = {

@@ -6,23 +6,37 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BufferedReader } from "../io/buffered_reader.ts";
-import { IncompleteFrameError } from "../framing/frame_errors.ts";
+import { FrameTooLargeError, IncompleteFrameError } from "../framing/frame_errors.ts";
 import {
   decodeMessage,
   encodeMessage,
+  fromHex,
   MAX_CONTROL_FRAME_SIZE,
+  NEEDS_SECRET,
   SHA256_SIZE,
   toHex,
   type VerdictMessage,
+  WRONG_SECRET,
 } from "./file_transfer_protocol.ts";
 import { hashFilePrefix } from "./hash_file_prefix.ts";
+import { FailureThrottle } from "./failure_throttle.ts";
+import { createNonce, verifyChallenge } from "./transfer_auth.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Default {@linkcode FileReceiverOptions.maxSize}: 1 GiB. */
 export const DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024;
+
+/** Default {@linkcode FileReceiverOptions.textHint}: what a raw client (`nc < file`) reads. */
+export const DEFAULT_TEXT_HINT: string =
+  "error: this port speaks the file-transfer protocol of file_send.ts (length-prefixed frames), " +
+  "not raw bytes: send with `deno task file-send FILE`\n";
+
+/** Input read and thrown away after the text hint, so the raw client reads it before a reset. */
+const HINT_DRAIN_LIMIT = 1024 * 1024;
 
 /** Options for {@linkcode FileReceiver}. */
 export interface FileReceiverOptions {
@@ -49,13 +63,35 @@ export interface FileReceiverOptions {
    * @default {true}
    */
   sync?: boolean;
+  /**
+   * The shared secret senders must prove they know (from `importSecret` in
+   * `transfer_auth.ts`). Without it, anyone who can reach the port may send.
+   *
+   * @default {undefined}
+   */
+  secret?: CryptoKey;
+  /**
+   * Slows down repeated wrong or missing secrets from one address.
+   *
+   * @default {new FailureThrottle()}
+   */
+  throttle?: FailureThrottle;
+  /**
+   * Plain text sent, instead of a framed verdict, to a client that is
+   * plainly not speaking the protocol: its first 4 bytes are printable text
+   * (a file pushed with `nc`, a typed line, an HTTP request), which read as
+   * a frame length exceed the control-frame limit.
+   *
+   * @default {DEFAULT_TEXT_HINT}
+   */
+  textHint?: string;
 }
 
 /** How a transfer ended. */
 export type ReceiveStatus =
   /** The file is verified and in place. */
   | "saved"
-  /** Refused before any data: bad header, unsafe name, too large, exists, busy. */
+  /** Refused before any data: bad header, no or wrong secret, unsafe name, too large, exists, busy. */
   | "refused"
   /** All bytes arrived but the check failed (corrupted); nothing was kept. */
   | "rejected"
@@ -110,6 +146,12 @@ class Interrupted extends Error {}
  * Memory per transfer is bounded by the read buffer (at most 1 MiB), whatever
  * the file size: nothing is held but the running hash.
  *
+ * With a `secret`, each header is answered with a challenge, and until the
+ * sender's proof checks out nothing is looked at or written: a sender with
+ * no secret or a wrong one gets the verdict {@linkcode NEEDS_SECRET} or
+ * {@linkcode WRONG_SECRET} after a delay that grows with each failure from
+ * its address, and no `.part` file is created.
+ *
  * @example A receiver on a port
  * ```ts ignore
  * import { FileReceiver } from "./file_receiver.ts";
@@ -128,6 +170,9 @@ export class FileReceiver {
   #maxSize: number;
   #overwrite: boolean;
   #sync: boolean;
+  #secret: CryptoKey | undefined;
+  #throttle: FailureThrottle;
+  #textHint: Uint8Array;
   #active = new Set<string>();
 
   /**
@@ -146,6 +191,14 @@ export class FileReceiver {
     }
     this.#overwrite = options.overwrite ?? false;
     this.#sync = options.sync ?? true;
+    this.#secret = options.secret;
+    this.#throttle = options.throttle ?? new FailureThrottle();
+    this.#textHint = new TextEncoder().encode(options.textHint ?? DEFAULT_TEXT_HINT);
+  }
+
+  /** True when senders must prove they know a secret. */
+  get requiresSecret(): boolean {
+    return this.#secret !== undefined;
   }
 
   /** Names being received right now. */
@@ -198,16 +251,36 @@ export class FileReceiver {
     try {
       if (context.signal?.aborted) throw new Interrupted();
       let header;
+      let payload: Uint8Array;
       try {
-        const payload = await guard(reader.readFrame({ maxFrameSize: MAX_CONTROL_FRAME_SIZE }));
-        header = decodeMessage(payload, ["file"], { maxSize: this.#maxSize });
+        payload = await guard(reader.readFrame({ maxFrameSize: MAX_CONTROL_FRAME_SIZE }));
+        // The shape and the name only: the receiver's own state (its size
+        // limit, its files) is none of an unproven sender's business.
+        header = decodeMessage(payload, ["file"]);
       } catch (error) {
         if (error instanceof Interrupted) throw error;
+        if (error instanceof FrameTooLargeError && looksLikeText(error.size)) {
+          // Text (a file pushed with nc, a typed line, HTTP) read as a length:
+          // a framed verdict would be binary noise to the person at the
+          // other end. Say it in text.
+          return await this.#hint(conn, reader, result);
+        }
         return await this.#refuse(result, verdict, (error as Error).message);
       }
       const { name, size } = header;
       result.name = name;
       result.size = size;
+      if (this.#secret) {
+        const refusal = await this.#authenticate(conn, reader, this.#secret, payload, context);
+        if (refusal !== undefined) return await this.#refuse(result, verdict, refusal);
+      }
+      if (size > this.#maxSize) {
+        return await this.#refuse(
+          result,
+          verdict,
+          `cannot accept ${name}: size ${size} exceeds the receiver's max-size of ${this.#maxSize} bytes`,
+        );
+      }
       const finalPath = `${this.#dir}/${name}`;
       const partPath = `${this.#dir}/.${name}.part`;
       if (this.#active.has(name)) {
@@ -361,12 +434,71 @@ export class FileReceiver {
     }
   }
 
+  /** Challenges the sender; resolves to the refusal, or `undefined` if its proof is right. */
+  async #authenticate(
+    conn: Deno.Conn,
+    reader: BufferedReader,
+    key: CryptoKey,
+    header: Uint8Array,
+    context: ReceiveContext,
+  ): Promise<string | undefined> {
+    const nonce = createNonce();
+    await guard(writeAll(conn, encodeMessage({ type: "challenge", nonce: toHex(nonce) })));
+    let refusal: string | undefined;
+    try {
+      const answer = await guard(reader.readFrame({ maxFrameSize: MAX_CONTROL_FRAME_SIZE }));
+      const { hmac } = decodeMessage(answer, ["auth"]);
+      if (hmac === undefined) refusal = NEEDS_SECRET;
+      else if (!await verifyChallenge(key, nonce, header, fromHex(hmac))) refusal = WRONG_SECRET;
+    } catch (error) {
+      if (error instanceof Interrupted) throw error;
+      // Malformed or oversized: a failure like a wrong secret (and slowed the same way).
+      refusal = (error as Error).message;
+    }
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+    if (refusal === undefined) {
+      this.#throttle.succeed(address);
+      return undefined;
+    }
+    // Hold the answer back: guessing from one address gets slower with each miss.
+    const delay = this.#throttle.fail(address);
+    await sleep(delay, undefined, { signal: context.signal }).catch(() => {});
+    if (context.signal?.aborted) throw new Interrupted("shutting down");
+    return refusal;
+  }
+
+  /** Answers a client that does not speak the protocol in plain text, then lets it finish. */
+  async #hint(
+    conn: Deno.Conn,
+    reader: BufferedReader,
+    result: ReceiveResult,
+  ): Promise<ReceiveResult> {
+    result.status = "refused";
+    result.reason = "not a file-transfer client (its first bytes are not a frame); told so in text";
+    try {
+      await writeAll(conn, this.#textHint);
+      await conn.closeWrite();
+      // Reading what it still sends (bounded) lets the hint arrive before
+      // our close; closing with unread input would reset the connection.
+      for (let drained = 0; drained < HINT_DRAIN_LIMIT;) {
+        const chunk = await reader.readSome(65_536);
+        if (chunk === null) break;
+        drained += chunk.length;
+      }
+    } catch (error) {
+      if (!isDisconnectError(error)) throw error;
+    }
+    return result;
+  }
+
   async #refuse(
     result: ReceiveResult,
     verdict: (message: Omit<VerdictMessage, "type">) => Promise<void>,
-    reason: string,
+    message: string,
     retry = false,
   ): Promise<ReceiveResult> {
+    // Lib errors start "Cannot ...": the sender prints the reason mid-sentence.
+    const reason = message.replace(/^Cannot /, "cannot ");
     result.status = "refused";
     result.reason = reason;
     await verdict(retry ? { ok: false, error: reason, retry } : { ok: false, error: reason });
@@ -387,6 +519,17 @@ async function guard<T>(operation: Promise<T | null>): Promise<T> {
   }
   if (value === null) throw new Interrupted("end of stream");
   return value;
+}
+
+/** True if the 4 bytes of a frame length are printable ASCII or whitespace. */
+function looksLikeText(length: number): boolean {
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const byte = (length >>> shift) & 0xff;
+    if (!(byte >= 0x20 && byte < 0x7f) && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) {
+      return false;
+    }
+  }
+  return true;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -11,18 +11,22 @@ import { createHash, type Hash } from "node:crypto";
 import { BufferedReader } from "../io/buffered_reader.ts";
 import { ConnectError } from "../tcp/connect_tcp.ts";
 import { IncompleteFrameError } from "../framing/frame_errors.ts";
+import { LENGTH_PREFIX_SIZE } from "../framing/length_prefixed.ts";
 import {
   decodeMessage,
   encodeMessage,
   FILE_TRANSFER_VERSION,
   FileTransferError,
+  fromHex,
   MAX_CONTROL_FRAME_SIZE,
   toHex,
   type VerdictMessage,
 } from "./file_transfer_protocol.ts";
 import { hashFilePrefix } from "./hash_file_prefix.ts";
+import { signChallenge } from "./transfer_auth.ts";
+import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Options for {@linkcode sendFile}. */
@@ -34,13 +38,22 @@ export interface SendFileOptions {
    */
   name?: string;
   /**
-   * How many times to reconnect after the connection fails (refused, reset,
-   * closed mid-transfer, receiver busy or restarting). Each new attempt
-   * resumes from what the receiver already has.
+   * How many times to reconnect after the connection fails (reset, closed
+   * mid-transfer, receiver busy or restarting). Each new attempt resumes
+   * from what the receiver already has. A refused *first* connection is not
+   * retried: nothing listens there, and waiting will not change that.
    *
    * @default {0}
    */
   retries?: number;
+  /**
+   * The shared secret the receiver may ask for (from `importSecret` in
+   * `transfer_auth.ts`); it is never sent, only a proof computed from it.
+   * Without it, a receiver that has a secret refuses the file.
+   *
+   * @default {undefined}
+   */
+  secret?: CryptoKey;
   /**
    * The pause before the first reconnect, in ms; it doubles up to 5 s.
    *
@@ -86,6 +99,8 @@ export interface SendFileResult {
   attempts: number;
   /** Time from the first connection to the verdict, in seconds. */
   seconds: number;
+  /** True when the receiver asked for the secret and accepted the proof. */
+  authenticated: boolean;
 }
 
 /**
@@ -101,7 +116,8 @@ export interface SendFileResult {
  *   the message is the receiver's reason.
  * @throws {ConnectError} If the receiver cannot be reached (after the retries).
  * @throws {Deno.errors.NotFound} If the file does not exist.
- * @throws {TypeError} If `path` is not a regular file.
+ * @throws {TypeError} If `path` is not a regular file, or the peer does not
+ *   speak the protocol (an echo server, a chat server, a web server).
  *
  * @example
  * ```ts ignore
@@ -132,7 +148,7 @@ export async function sendFile(
     try {
       options.signal?.throwIfAborted();
       conn = await connect();
-      const { sha256, offset } = await sendOnce(
+      const { sha256, offset, authenticated } = await sendOnce(
         conn,
         file,
         name,
@@ -149,10 +165,14 @@ export async function sendFile(
         sent: totals.sent,
         attempts: attempt,
         seconds: (performance.now() - started) / 1000,
+        authenticated,
       };
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (attempt > retries || !isRetryable(error)) throw error;
+      // Refused at once on the first try: no receiver there (yet), so say so
+      // now rather than after several pauses. Later, it may be restarting.
+      if (attempt === 1 && error instanceof ConnectError && error.code === "refused") throw error;
       options.onRetry?.(error, attempt, delay);
       // An abort ends the pause early; the caller checks the signal next.
       await sleep(delay, undefined, { signal: options.signal }).catch(() => {});
@@ -172,12 +192,31 @@ async function sendOnce(
   attempt: number,
   totals: { sent: number },
   options: SendFileOptions,
-): Promise<{ sha256: string; offset: number }> {
+): Promise<{ sha256: string; offset: number; authenticated: boolean }> {
   const reader = new BufferedReader(conn);
   const replyTimeout = options.replyTimeout ?? 60_000;
-  await writeAll(conn, encodeMessage({ type: "file", version: FILE_TRANSFER_VERSION, name, size }));
+  const headerFrame = encodeMessage({ type: "file", version: FILE_TRANSFER_VERSION, name, size });
+  const header = headerFrame.subarray(LENGTH_PREFIX_SIZE);
+  try {
+    await writeAll(conn, headerFrame);
+  } catch (error) {
+    // A busy receiver answers and closes at once, maybe before our header
+    // arrived: its verdict is still there to read.
+    if (!isDisconnectError(error)) throw error;
+    const early = await readReply(reader, ["verdict"]).catch(() => undefined);
+    throw early ? verdictError(early) : error;
+  }
 
-  const reply = await withTimeout(conn, replyTimeout, readReply(reader, ["resume", "verdict"]));
+  let reply = await withTimeout(conn, replyTimeout, readFirstReply(reader, conn, name, header));
+  let authenticated = false;
+  if (reply.type === "challenge") {
+    const hmac = options.secret
+      ? toHex(await signChallenge(options.secret, fromHex(reply.nonce), header))
+      : undefined;
+    await writeAll(conn, encodeMessage(hmac ? { type: "auth", hmac } : { type: "auth" }));
+    reply = await withTimeout(conn, replyTimeout, readReply(reader, ["resume", "verdict"]));
+    authenticated = reply.type === "resume";
+  }
   if (reply.type === "verdict") throw verdictError(reply);
   if (reply.offset > size) {
     throw new TypeError(`Cannot resume: the receiver offered ${reply.offset} of ${size} bytes`);
@@ -238,7 +277,47 @@ async function sendOnce(
 
   const final = await withTimeout(conn, replyTimeout, verdict);
   if (!final.ok) throw verdictError(final);
-  return { sha256: toHex(digest), offset };
+  return { sha256: toHex(digest), offset, authenticated };
+}
+
+/**
+ * Reads the receiver's first answer, telling a peer that speaks another
+ * protocol from a receiver: an echo server sends our header back, a text
+ * server (chat, HTTP) sends bytes that make an absurd frame length.
+ */
+async function readFirstReply(
+  reader: BufferedReader,
+  conn: Deno.Conn,
+  name: string,
+  header: Uint8Array,
+) {
+  const notOurs = (what: string) =>
+    new TypeError(
+      `Cannot send ${name}: ${
+        formatAddr(conn.remoteAddr)
+      } does not speak the file-transfer protocol (${what})`,
+    );
+  const prefix = await reader.readExact(LENGTH_PREFIX_SIZE);
+  if (prefix === null) {
+    throw new Deno.errors.UnexpectedEof("the receiver closed the connection without answering");
+  }
+  const length = new DataView(prefix.buffer).getUint32(0);
+  if (length > MAX_CONTROL_FRAME_SIZE) {
+    const rest = await reader.readSome(120).catch(() => null) ?? new Uint8Array(0);
+    const bytes = new Uint8Array([...prefix, ...rest]);
+    const text = new TextDecoder().decode(bytes).split(/\r?\n/)[0]!;
+    if (/^[\x20-\x7e]+$/.test(text)) {
+      const guess = text.startsWith("HTTP/") ? ": a web server?" : "";
+      throw notOurs(`it answered in text: ${JSON.stringify(text.slice(0, 80))}${guess}`);
+    }
+    throw notOurs(`its first answer is not a frame: length ${length}`);
+  }
+  const payload = length === 0 ? new Uint8Array(0) : await reader.readExact(length);
+  if (payload === null) throw new IncompleteFrameError("frame", LENGTH_PREFIX_SIZE);
+  if (payload.length === header.length && payload.every((byte, i) => byte === header[i])) {
+    throw notOurs("it echoed our header: an echo server?");
+  }
+  return decodeMessage(payload, ["challenge", "resume", "verdict"]);
 }
 
 async function readReply<const T extends "resume" | "verdict">(
@@ -258,8 +337,11 @@ function isVerdict(value: unknown): value is VerdictMessage {
 }
 
 function verdictError(verdict: VerdictMessage): FileTransferError {
+  // The reason is the peer's text, printed to a terminal: no control characters (escapes).
+  const reason = verdict.error?.replace(/\p{Cc}/gu, "?");
+  if (verdict.busy) return new FileTransferError(reason ?? "the receiver is busy", true);
   return new FileTransferError(
-    `the receiver refused the file: ${verdict.error ?? "no reason given"}`,
+    `the receiver refused the file: ${reason ?? "no reason given"}`,
     verdict.retry ?? false,
   );
 }

@@ -5,7 +5,13 @@
  * ```text
  * sender                                          receiver
  *   | -- frame {"type":"file","version":1,            |
- *   |           "name":"x.bin","size":N} ----------> |  checks name, size <= max-size
+ *   |           "name":"x.bin","size":N} ----------> |  checks the message's shape and name
+ *   |                                                 |  only with a secret:
+ *   | <-- frame {"type":"challenge",                  |    32 fresh random bytes
+ *   |            "nonce":"<hex>"} ------------------- |
+ *   | -- frame {"type":"auth","hmac":"<hex>"} -----> |    HMAC-SHA-256(secret, nonce + header)
+ *   |                                                 |    checked in constant time
+ *   |                                                 |  size <= max-size? name free?
  *   | <-- frame {"type":"resume","offset":K,          |  K = bytes it already holds
  *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} and close)
  *   | -- frame {"type":"start","offset":S} --------> |  S = K if the sender's first K bytes
@@ -19,8 +25,18 @@
  * {@linkcode MAX_CONTROL_FRAME_SIZE} bytes. The receiver may send a verdict
  * with `"ok":false` at any time after the header (refused, shutting down,
  * disk error) and then closes; `"retry":true` means sending again later
- * resumes. Checksums cover the whole file, so a resumed transfer is verified
- * exactly like a fresh one.
+ * resumes; `"busy":true` says it is at its connection limit (sent at once on
+ * connecting, before the sender's header is read). Checksums cover the whole
+ * file, so a resumed transfer is verified exactly like a fresh one.
+ *
+ * A receiver started with a secret answers the header with a `challenge`
+ * and acts on nothing in it (no size limit, no look at its directory) until
+ * the `auth` reply proves the sender knows the secret: an HMAC over the
+ * nonce and the exact header bytes, so the secret never crosses the wire and
+ * a recorded exchange fails against the next connection's fresh nonce (see
+ * `transfer_auth.ts`). A sender without a secret answers `auth` with no
+ * `hmac`. This proves who may send; it does not hide the file: without TLS
+ * the content is readable on the wire.
  *
  * @module
  */
@@ -37,6 +53,12 @@ export const MAX_CONTROL_FRAME_SIZE = 16 * 1024;
 /** Size of the SHA-256 trailer after the file's bytes. */
 export const SHA256_SIZE = 32;
 
+/** The verdict's reason for a sender that gave no secret to a receiver that has one. */
+export const NEEDS_SECRET = "this receiver needs --secret";
+
+/** The verdict's reason for a sender whose proof of the secret did not match. */
+export const WRONG_SECRET = "wrong secret";
+
 /** Sender → receiver: what is coming. */
 export interface FileMessage {
   /** Message type. */
@@ -47,6 +69,25 @@ export interface FileMessage {
   name: string;
   /** The file's size in bytes. */
   size: number;
+}
+
+/** Receiver → sender, only when it has a secret: prove you know it. */
+export interface ChallengeMessage {
+  /** Message type. */
+  type: "challenge";
+  /** A fresh random nonce for this connection, lowercase hex. */
+  nonce: string;
+}
+
+/** Sender → receiver: the answer to a {@linkcode ChallengeMessage}. */
+export interface AuthMessage {
+  /** Message type. */
+  type: "auth";
+  /**
+   * HMAC-SHA-256 of the nonce followed by the header frame's payload, keyed
+   * with the secret, lowercase hex; absent when the sender has no secret.
+   */
+  hmac?: string;
 }
 
 /** Receiver → sender: how much it already has, for resuming. */
@@ -77,6 +118,8 @@ export interface VerdictMessage {
   error?: string;
   /** When `ok` is false: sending again later may succeed and resumes. */
   retry?: boolean;
+  /** When `ok` is false: the receiver is at its connection limit (with `retry`). */
+  busy?: boolean;
   /** The saved name, when `ok`. */
   name?: string;
   /** The saved size, when `ok`. */
@@ -86,7 +129,13 @@ export interface VerdictMessage {
 }
 
 /** Any message of the protocol. */
-export type FileTransferMessage = FileMessage | ResumeMessage | StartMessage | VerdictMessage;
+export type FileTransferMessage =
+  | FileMessage
+  | ChallengeMessage
+  | AuthMessage
+  | ResumeMessage
+  | StartMessage
+  | VerdictMessage;
 
 /** The receiver refused or rejected a transfer; `message` is the receiver's reason. */
 export class FileTransferError extends Error {
@@ -116,9 +165,10 @@ export class FileTransferError extends Error {
  * @example
  * ```ts
  * import { encodeMessage } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
  * const frame = encodeMessage({ type: "start", offset: 0 });
- * console.assert(frame[3] === frame.length - 4);
+ * assert.equal(frame[3], frame.length - 4);
  * ```
  */
 export function encodeMessage(message: FileTransferMessage): Uint8Array {
@@ -145,6 +195,10 @@ export interface DecodeMessageOptions {
 export interface FileTransferMessageTypes {
   /** See {@linkcode FileMessage}. */
   file: FileMessage;
+  /** See {@linkcode ChallengeMessage}. */
+  challenge: ChallengeMessage;
+  /** See {@linkcode AuthMessage}. */
+  auth: AuthMessage;
   /** See {@linkcode ResumeMessage}. */
   resume: ResumeMessage;
   /** See {@linkcode StartMessage}. */
@@ -171,15 +225,16 @@ export interface FileTransferMessageTypes {
  * @example
  * ```ts
  * import { decodeMessage } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
  * const json = '{"type":"file","version":1,"name":"a.txt","size":5}';
  * const message = decodeMessage(new TextEncoder().encode(json), ["file"]);
- * console.assert(message.type === "file" && message.size === 5);
- * try {
- *   decodeMessage(new TextEncoder().encode(json), ["file"], { maxSize: 4 });
- * } catch (error) {
- *   console.assert(error instanceof RangeError);
- * }
+ * assert.equal(message.type, "file");
+ * assert.equal(message.size, 5);
+ * assert.throws(
+ *   () => decodeMessage(new TextEncoder().encode(json), ["file"], { maxSize: 4 }),
+ *   RangeError,
+ * );
  * ```
  */
 export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
@@ -229,6 +284,16 @@ export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
         size,
       } as FileTransferMessageTypes[T];
     }
+    case "challenge":
+      return {
+        type: "challenge",
+        nonce: hexDigest(message.nonce, "challenge nonce"),
+      } as FileTransferMessageTypes[T];
+    case "auth":
+      return (message.hmac === undefined ? { type: "auth" } : {
+        type: "auth",
+        hmac: hexDigest(message.hmac, "auth hmac"),
+      }) as FileTransferMessageTypes[T];
     case "resume": {
       const offset = byteCount(message.offset, "resume offset");
       if (typeof message.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(message.sha256)) {
@@ -248,6 +313,7 @@ export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
       const verdict: VerdictMessage = { type: "verdict", ok: message.ok };
       if (typeof message.error === "string") verdict.error = message.error.slice(0, 1000);
       if (message.retry === true) verdict.retry = true;
+      if (message.busy === true) verdict.busy = true;
       if (typeof message.name === "string") verdict.name = message.name;
       if (Number.isSafeInteger(message.size)) verdict.size = message.size as number;
       if (typeof message.sha256 === "string") verdict.sha256 = message.sha256;
@@ -255,6 +321,13 @@ export function decodeMessage<const T extends keyof FileTransferMessageTypes>(
     }
   }
   throw new TypeError(`Cannot decode message: unknown type ${JSON.stringify(type)}`);
+}
+
+function hexDigest(value: unknown, what: string): string {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) {
+    throw new TypeError(`Cannot decode ${what}: not 64 lowercase hex digits`);
+  }
+  return value;
 }
 
 function byteCount(value: unknown, what: string): number {
@@ -273,10 +346,64 @@ function byteCount(value: unknown, what: string): number {
  * @example
  * ```ts
  * import { toHex } from "./file_transfer_protocol.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(toHex(new Uint8Array([0, 255])) === "00ff");
+ * assert.equal(toHex(new Uint8Array([0, 255])), "00ff");
  * ```
  */
 export function toHex(digest: Uint8Array): string {
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Parses lowercase or uppercase hex into bytes.
+ *
+ * @param hex An even number of hex digits.
+ * @returns The bytes.
+ * @throws {SyntaxError} If `hex` is not an even number of hex digits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromHex } from "./file_transfer_protocol.ts";
+ *
+ * assert.deepEqual(fromHex("00ff"), new Uint8Array([0, 255]));
+ * ```
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) {
+    throw new SyntaxError(
+      `Cannot decode hex: ${JSON.stringify(hex.slice(0, 20))} is not hex bytes`,
+    );
+  }
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+/**
+ * Encodes the verdict a receiver at its connection limit sends to each
+ * sender it cannot serve, before reading anything: `busy`, try again later
+ * (a sender retries with backoff). Give it to `serveTcp` as `busyMessage`,
+ * so the refusal is a frame the sender can read, not text.
+ *
+ * @param limit The connection limit, for the message.
+ * @returns The frame's bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeMessage, encodeBusyVerdict } from "./file_transfer_protocol.ts";
+ *
+ * const frame = encodeBusyVerdict(100);
+ * const verdict = decodeMessage(frame.subarray(4), ["verdict"]);
+ * assert.deepEqual([verdict.ok, verdict.busy, verdict.retry], [false, true, true]);
+ * ```
+ */
+export function encodeBusyVerdict(limit: number): Uint8Array {
+  return encodeMessage({
+    type: "verdict",
+    ok: false,
+    error: `the receiver is busy (${limit} ${limit === 1 ? "sender" : "senders"} at once)`,
+    retry: true,
+    busy: true,
+  });
 }

@@ -56,6 +56,7 @@ export interface HashFilePrefixOptions {
  * @example With an in-memory "file"
  * ```ts
  * import { hashFilePrefix } from "./hash_file_prefix.ts";
+ * import assert from "node:assert/strict";
  *
  * const bytes = new TextEncoder().encode("abcdef");
  * let position = 0;
@@ -74,9 +75,9 @@ export interface HashFilePrefixOptions {
  * };
  * const hash = await hashFilePrefix(file, 3);
  * // SHA-256("abc")
- * console.assert(hash.copy().digest("hex").startsWith("ba7816bf"));
+ * assert.match(hash.copy().digest("hex"), /^ba7816bf/);
  * hash.update("def"); // go on as if the rest arrived from the network
- * console.assert(position === 3);
+ * assert.equal(position, 3);
  * ```
  */
 export async function hashFilePrefix(

@@ -35,15 +35,11 @@ export const MAX_FILE_NAME_BYTES = 240;
  * @example
  * ```ts
  * import { assertSafeFileName } from "./safe_file_name.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(assertSafeFileName("report 2026.pdf") === "report 2026.pdf");
+ * assert.equal(assertSafeFileName("report 2026.pdf"), "report 2026.pdf");
  * for (const hostile of ["../x", "/etc/x", "a/b", "..", ".bashrc", "a\\b", "x\n"]) {
- *   try {
- *     assertSafeFileName(hostile);
- *     throw new Error(`accepted ${hostile}`);
- *   } catch (error) {
- *     console.assert(error instanceof TypeError);
- *   }
+ *   assert.throws(() => assertSafeFileName(hostile), TypeError, `accepted ${hostile}`);
  * }
  * ```
  */

@@ -13,14 +13,14 @@
  * ```ts
  * import { FrameTooLargeError } from "./frame_errors.ts";
  * import { LineDecoder } from "./line_decoder.ts";
+ * import assert from "node:assert/strict";
  *
  * const decoder = new LineDecoder({ maxLineLength: 4 });
  * decoder.push(new TextEncoder().encode("too long\n"));
- * try {
- *   decoder.next();
- * } catch (error) {
- *   console.assert(error instanceof FrameTooLargeError && error.limit === 4);
- * }
+ * assert.throws(
+ *   () => decoder.next(),
+ *   (error) => error instanceof FrameTooLargeError && error.limit === 4,
+ * );
  * ```
  */
 export class FrameTooLargeError extends RangeError {
@@ -52,15 +52,12 @@ export class FrameTooLargeError extends RangeError {
  * ```ts
  * import { IncompleteFrameError } from "./frame_errors.ts";
  * import { LengthPrefixedDecoder } from "./length_prefixed.ts";
+ * import assert from "node:assert/strict";
  *
  * const decoder = new LengthPrefixedDecoder();
  * decoder.push(new Uint8Array([0, 0, 0, 5, 1, 2]));
  * decoder.next(); // null: waiting for 3 more bytes
- * try {
- *   decoder.end();
- * } catch (error) {
- *   console.assert(error instanceof IncompleteFrameError);
- * }
+ * assert.throws(() => decoder.end(), IncompleteFrameError);
  * ```
  */
 export class IncompleteFrameError extends Error {

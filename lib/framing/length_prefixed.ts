@@ -49,6 +49,7 @@ export const LENGTH_PREFIX_SIZE = 4;
  * @example Decode two frames delivered in odd pieces
  * ```ts
  * import { encodeLengthPrefixed, LengthPrefixedDecoder } from "./length_prefixed.ts";
+ * import assert from "node:assert/strict";
  *
  * const a = encodeLengthPrefixed(new Uint8Array([1, 2, 3]));
  * const b = encodeLengthPrefixed(new Uint8Array([]));
@@ -56,11 +57,11 @@ export const LENGTH_PREFIX_SIZE = 4;
  *
  * const decoder = new LengthPrefixedDecoder();
  * decoder.push(stream.subarray(0, 2)); // half a header
- * console.assert(decoder.next() === null);
+ * assert.equal(decoder.next(), null);
  * decoder.push(stream.subarray(2));
- * console.assert(decoder.next()?.length === 3);
- * console.assert(decoder.next()?.length === 0);
- * console.assert(decoder.next() === null);
+ * assert.equal(decoder.next()?.length, 3);
+ * assert.equal(decoder.next()?.length, 0);
+ * assert.equal(decoder.next(), null);
  * ```
  */
 export class LengthPrefixedDecoder {
@@ -215,12 +216,14 @@ function readUint32(bytes: Uint8Array, at: number): number {
  * @example
  * ```ts
  * import { encodeLengthPrefixed, LengthPrefixedDecoderStream } from "./length_prefixed.ts";
+ * import assert from "node:assert/strict";
  *
  * const frames = await Array.fromAsync(
  *   ReadableStream.from([encodeLengthPrefixed(new Uint8Array([7]))])
  *     .pipeThrough(new LengthPrefixedDecoderStream()),
  * );
- * console.assert(frames.length === 1 && frames[0]![0] === 7);
+ * assert.equal(frames.length, 1);
+ * assert.equal(frames[0]![0], 7);
  * ```
  */
 export class LengthPrefixedDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
@@ -253,9 +256,10 @@ export class LengthPrefixedDecoderStream extends TransformStream<Uint8Array, Uin
  * @example
  * ```ts
  * import { encodeLengthPrefixed } from "./length_prefixed.ts";
+ * import assert from "node:assert/strict";
  *
  * const frame = encodeLengthPrefixed(new TextEncoder().encode("hi"));
- * console.assert(frame.join() === "0,0,0,2,104,105");
+ * assert.deepEqual(frame, new Uint8Array([0, 0, 0, 2, 104, 105]));
  * ```
  */
 export function encodeLengthPrefixed(payload: Uint8Array): Uint8Array {

@@ -72,14 +72,15 @@ export const DEFAULT_MAX_LINE_LENGTH = 65_536;
  * @example Split chunks into lines
  * ```ts
  * import { LineDecoder } from "./line_decoder.ts";
+ * import assert from "node:assert/strict";
  *
  * const decoder = new LineDecoder();
  * const bytes = new TextEncoder().encode("hello\r\nwor");
  * decoder.push(bytes);
- * console.assert(decoder.next() === "hello");
- * console.assert(decoder.next() === null); // "wor" is buffered
+ * assert.equal(decoder.next(), "hello");
+ * assert.equal(decoder.next(), null); // "wor" is buffered
  * decoder.push(new TextEncoder().encode("ld\n"));
- * console.assert(decoder.next() === "world");
+ * assert.equal(decoder.next(), "world");
  * ```
  */
 export class LineDecoder {
@@ -278,13 +279,14 @@ export class LineDecoder {
  * @example Read lines from a byte stream
  * ```ts
  * import { LineDecoderStream } from "./line_decoder.ts";
+ * import assert from "node:assert/strict";
  *
  * const lines = await Array.fromAsync(
  *   ReadableStream.from(["a\nb", "\r\nc"])
  *     .pipeThrough(new TextEncoderStream())
  *     .pipeThrough(new LineDecoderStream()),
  * );
- * console.assert(lines.join() === "a,b,c");
+ * assert.deepEqual(lines, ["a", "b", "c"]);
  * ```
  */
 export class LineDecoderStream extends TransformStream<Uint8Array, string> {
@@ -334,8 +336,9 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { encodeLine } from "./line_decoder.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(encodeLine("hi").length === 3);
+ * assert.deepEqual(encodeLine("hi"), new TextEncoder().encode("hi\n"));
  * ```
  */
 export function encodeLine(text: string): Uint8Array {

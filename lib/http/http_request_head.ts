@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HttpError } from "./http_error.ts";
+import { HttpError, RequestLineError } from "./http_error.ts";
 
 /** The parsed request line and headers. */
 export interface HttpRequestHead {
@@ -44,6 +44,21 @@ export const DEFAULT_MAX_HEADERS = 100;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VERSION = /^HTTP\/1\.[01]$/;
 const CRLF_CRLF = [13, 10, 13, 10];
+const SP = 0x20;
+const CR = 13;
+const LF = 10;
+const HTTP_1_DOT = [...new TextEncoder().encode("HTTP/1.")];
+/** TCHAR[b] is 1 when byte b may appear in a token (RFC 9110 §5.6.2). */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * Where the request line check is: in the method, the target, the version
+ * (`at` counts its bytes), at its CR or LF, or past the line.
+ */
+type LineState = "method" | "target" | "version" | "cr" | "lf" | "done";
 
 /**
  * Collects the bytes of an HTTP request head from chunks of any size and parses it once the
@@ -52,6 +67,11 @@ const CRLF_CRLF = [13, 10, 13, 10];
  * The search for the blank line resumes where the previous chunk ended, so many small chunks
  * cost linear time. Bytes after the head (sent early by an eager client) are kept in
  * {@linkcode HttpRequestHeadDecoder.rest}.
+ *
+ * The request line is checked byte by byte as it arrives (method token, one space, a target
+ * without controls, one space, `HTTP/1.0` or `HTTP/1.1`, CR LF), so a client that speaks
+ * something else (a TLS ClientHello, a Redis command, binary) gets its 400 at the first byte
+ * that cannot be HTTP, as from nginx or Node's parser, instead of after the head timeout.
  *
  * @example Usage
  * ```ts
@@ -74,6 +94,9 @@ export class HttpRequestHeadDecoder {
   #matched = 0; // how many bytes of CRLF CRLF end the buffered bytes
   #rest: Uint8Array = new Uint8Array(0);
   #done = false;
+  #line: LineState = "method";
+  #lineAt = 0; // bytes of the request line seen so far
+  #partLength = 0; // bytes of the current part (method, target or version)
 
   /**
    * Creates a decoder.
@@ -96,6 +119,7 @@ export class HttpRequestHeadDecoder {
    *
    * @param chunk The next bytes from the client; not kept after the call.
    * @returns The head, or `undefined` while more bytes are needed.
+   * @throws {RequestLineError} 400 at the first byte that cannot be part of a request line.
    * @throws {HttpError} 400 if the head is malformed, 431 if it exceeds a limit.
    * @throws {TypeError} If called again after the head was returned.
    */
@@ -103,6 +127,7 @@ export class HttpRequestHeadDecoder {
     if (this.#done) throw new TypeError("Cannot decode request head: it is already complete");
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
+      if (this.#line !== "done") this.#checkRequestLine(byte);
       // A tiny matcher for CRLF CRLF: after a mismatch, a CR may still start a new match.
       if (byte === CRLF_CRLF[this.#matched]) this.#matched++;
       else this.#matched = byte === 13 ? 1 : 0;
@@ -115,6 +140,48 @@ export class HttpRequestHeadDecoder {
     }
     this.#append(chunk);
     return undefined;
+  }
+
+  /** Follows the request line one byte at a time; throws at the first byte that cannot fit. */
+  #checkRequestLine(byte: number): void {
+    const at = this.#lineAt++;
+    switch (this.#line) {
+      case "method":
+        if (TCHAR[byte]) {
+          this.#partLength++;
+          return;
+        }
+        if (byte === SP && this.#partLength > 0) return this.#next("target");
+        break;
+      case "target":
+        // Visible ASCII, and (leniently, like nginx) bytes above 0x7F; no controls or spaces.
+        if (byte > SP && byte !== 0x7f) {
+          this.#partLength++;
+          return;
+        }
+        if (byte === SP && this.#partLength > 0) return this.#next("version");
+        break;
+      case "version": {
+        const n = this.#partLength;
+        if (n < HTTP_1_DOT.length ? byte === HTTP_1_DOT[n] : byte === 0x30 || byte === 0x31) {
+          if (++this.#partLength === HTTP_1_DOT.length + 1) this.#next("cr");
+          return;
+        }
+        break;
+      }
+      case "cr":
+        if (byte === CR) return this.#next("lf");
+        break;
+      case "lf":
+        if (byte === LF) return this.#next("done");
+        break;
+    }
+    throw new RequestLineError(byte, at);
+  }
+
+  #next(state: LineState): void {
+    this.#line = state;
+    this.#partLength = 0;
   }
 
   #append(bytes: Uint8Array): void {

@@ -40,6 +40,7 @@ export interface ReadFrameOptions {
  * ```ts
  * import { BufferedReader } from "./buffered_reader.ts";
  * import { encodeLengthPrefixed } from "../framing/length_prefixed.ts";
+ * import assert from "node:assert/strict";
  *
  * const bytes = [
  *   ...encodeLengthPrefixed(new TextEncoder().encode('{"size":3}')),
@@ -59,9 +60,9 @@ export interface ReadFrameOptions {
  * const reader = new BufferedReader(conn, { initialSize: 64 });
  * const header = JSON.parse(new TextDecoder().decode((await reader.readFrame())!));
  * const data = await reader.readSome(header.size);
- * console.assert(data?.join() === "1,2,3");
- * console.assert((await reader.readExact(2))?.join() === "9,9");
- * console.assert(await reader.readSome(10) === null);
+ * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(await reader.readExact(2), new Uint8Array([9, 9]));
+ * assert.equal(await reader.readSome(10), null);
  * ```
  */
 export class BufferedReader {

@@ -49,11 +49,13 @@ const SMALL_READS_BEFORE_SHRINK = 16;
  * @example Grows after a full read
  * ```ts
  * import { ReadBuffer } from "./read_buffer.ts";
+ * import assert from "node:assert/strict";
  *
  * const buffer = new ReadBuffer({ initialSize: 4 });
  * buffer.bytes.set([1, 2, 3, 4]); // as if a read filled it
  * const chunk = buffer.take(4);
- * console.assert(chunk.length === 4 && buffer.bytes.length === 8);
+ * assert.deepEqual(chunk, new Uint8Array([1, 2, 3, 4]));
+ * assert.equal(buffer.bytes.length, 8);
  * ```
  */
 export class ReadBuffer {

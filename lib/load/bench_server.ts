@@ -10,6 +10,7 @@
 import process from "node:process";
 import { LineDecoder } from "../framing/line_decoder.ts";
 import { type ProcessUsage, readProcessUsage } from "./process_usage.ts";
+import { parseListeningLine } from "../net/net_addr.ts";
 
 /** A server process started by {@linkcode startBenchServer}. */
 export interface BenchServer extends AsyncDisposable {
@@ -81,8 +82,8 @@ export async function startBenchServer(
       lines.push(value);
       for (let line; (line = lines.next()) !== null;) {
         // The first `listening on` line is the main port (a server may print more).
-        const match = line.match(/listening on .*:(\d+)\/?$/);
-        if (match && port === 0) port = Number(match[1]);
+        const listening = parseListeningLine(line);
+        if (listening && port === 0) port = listening.port;
       }
     }
   } catch (error) {

@@ -39,11 +39,14 @@ export interface LatencyRecorderOptions {
  * @example
  * ```ts
  * import { LatencyRecorder } from "./latency_stats.ts";
+ * import assert from "node:assert/strict";
  *
  * const recorder = new LatencyRecorder();
  * for (const ms of [1, 2, 3, 4, 100]) recorder.record(ms);
  * const summary = recorder.summary();
- * console.assert(summary.p50 === 3 && summary.max === 100 && summary.count === 5);
+ * assert.equal(summary.p50, 3);
+ * assert.equal(summary.max, 100);
+ * assert.equal(summary.count, 5);
  * ```
  */
 export class LatencyRecorder {
@@ -126,8 +129,9 @@ export class LatencyRecorder {
  * @example
  * ```ts
  * import { percentile } from "./latency_stats.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(percentile(new Float64Array([1, 2, 3, 4]), 0.5) === 2);
+ * assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 0.5), 2);
  * ```
  */
 export function percentile(sorted: ArrayLike<number>, p: number): number {

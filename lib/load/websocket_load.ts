@@ -11,10 +11,17 @@ import { ChunkReader } from "../io/chunk_reader.ts";
 import { LatencyRecorder, type LatencySummary } from "./latency_stats.ts";
 import { encodeFrame, OPCODE } from "../websocket/websocket_frame.ts";
 import { writeAll } from "../io/write_all.ts";
+import { formatHostPort } from "../net/net_addr.ts";
 
 /** Options for {@linkcode runWebSocketLoad}. */
 export interface WebSocketLoadOptions {
-  /** The server's port on 127.0.0.1. */
+  /**
+   * The server's address.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** The server's port. */
   port: number;
   /**
    * `echo`: every connection keeps `inFlight` messages in flight and counts the echoes.
@@ -125,15 +132,17 @@ class CountingConnection {
   }
 }
 
-async function open(port: number, path: string): Promise<CountingConnection> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+async function open(hostname: string, port: number, path: string): Promise<CountingConnection> {
+  const conn = await Deno.connect({ hostname, port });
   try {
     conn.setNoDelay(true);
     const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
     await writeAll(
       conn,
       new TextEncoder().encode(
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+        `GET ${path} HTTP/1.1\r\nHost: ${
+          formatHostPort(hostname, port)
+        }\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       ),
     );
@@ -187,7 +196,9 @@ export async function runWebSocketLoad(
 
   const conns: CountingConnection[] = [];
   try {
-    for (let i = 0; i < connections; i++) conns.push(await open(options.port, path));
+    for (let i = 0; i < connections; i++) {
+      conns.push(await open(options.hostname ?? "127.0.0.1", options.port, path));
+    }
     const latency = new LatencyRecorder();
     let measuring = false;
     let running = true;

@@ -129,10 +129,11 @@ export function explainListenError(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDisconnectError } from "./net_errors.ts";
  *
- * console.assert(isDisconnectError(new Deno.errors.ConnectionReset("reset")));
- * console.assert(!isDisconnectError(new TypeError("bug")));
+ * assert.equal(isDisconnectError(new Deno.errors.ConnectionReset("reset")), true);
+ * assert.equal(isDisconnectError(new TypeError("bug")), false);
  * ```
  */
 export function isDisconnectError(error: unknown): boolean {

@@ -1,31 +1,53 @@
 /**
  * Ctrl+C (SIGINT) and SIGTERM as a graceful shutdown, the same way in every
- * server: the first signal starts the shutdown, a second Ctrl+C exits at once.
+ * server: the first signal starts the shutdown, a deliberate second Ctrl+C
+ * exits at once.
+ *
+ * One keypress can arrive as two SIGINTs: a terminal signals its whole
+ * foreground process group, and `deno task` (in that group) also forwards
+ * the signal to the script it runs, so the script gets SIGINT twice, 1-2 ms
+ * apart. A SIGINT within `minForceInterval` of the first signal is taken as
+ * that same keypress and ignored.
  *
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "./logger.ts";
+
+/** Default {@linkcode ShutdownSignalOptions.minForceInterval}, in milliseconds. */
+export const DEFAULT_MIN_FORCE_INTERVAL = 250;
 
 /** Options for {@linkcode onShutdownSignal}. */
 export interface ShutdownSignalOptions {
   /**
    * Where "shutting down" is logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
+  /**
+   * A second SIGINT forces an exit only when it comes at least this many
+   * milliseconds after the first signal; earlier ones are the same keypress
+   * delivered twice (terminal and `deno task`), and are ignored.
+   *
+   * @default {250}
+   */
+  minForceInterval?: number;
 }
 
 /**
  * Calls `shutdown` on the first SIGINT or SIGTERM (SIGINT only on Windows,
- * where SIGTERM cannot be listened for). A second SIGINT while shutting down
- * exits at once with code 130, for a shutdown that hangs.
+ * where SIGTERM cannot be listened for). A second SIGINT at least
+ * `minForceInterval` ms later exits at once with code 130, for a shutdown
+ * that hangs.
  *
  * @param shutdown Starts the graceful shutdown; called once.
- * @param options Where to log.
+ * @param options Where to log, and how far apart two Ctrl+C must be.
  * @returns A function that removes the signal listeners (call it once shut
- *   down, so the process can exit).
+ *   down, so the process can exit). Within `minForceInterval` of the first
+ *   signal it keeps ignoring SIGINT for the rest of that interval, so the
+ *   forwarded copy of the keypress cannot kill a process that is finishing.
+ * @throws {RangeError} If `minForceInterval` is negative or not a number.
  *
  * @example
  * ```ts ignore
@@ -41,24 +63,43 @@ export function onShutdownSignal(
   shutdown: (signal: Deno.Signal) => void,
   options: ShutdownSignalOptions = {},
 ): () => void {
-  const log = options.logger ?? new Logger();
-  let started = false;
+  const log = options.logger ?? STDERR_LOGGER;
+  const minForceInterval = options.minForceInterval ?? DEFAULT_MIN_FORCE_INTERVAL;
+  if (!(minForceInterval >= 0)) {
+    throw new RangeError(
+      `Cannot listen for signals: minForceInterval ${minForceInterval} is not a non-negative number`,
+    );
+  }
+  let firstAt = -Infinity;
   const onSignal = (signal: Deno.Signal) => {
-    if (started) {
-      if (signal === "SIGINT") {
+    const now = performance.now();
+    if (firstAt !== -Infinity) {
+      if (signal === "SIGINT" && now - firstAt >= minForceInterval) {
         log.warn("second Ctrl+C: exiting without waiting");
         Deno.exit(130);
       }
       return;
     }
-    started = true;
-    log.info(`${signal}: shutting down (Ctrl+C again to force)`);
+    firstAt = now;
+    log.info(
+      signal === "SIGINT"
+        ? "SIGINT: shutting down (Ctrl+C again to force)"
+        : `${signal}: shutting down`,
+    );
     shutdown(signal);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const listeners = signals.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   return () => {
+    const left = firstAt + minForceInterval - performance.now();
+    if (left > 0) {
+      // Removing the last listener restores the default action (exit 130), and
+      // the forwarded copy of the keypress may still be on its way.
+      const swallow = () => {};
+      Deno.addSignalListener("SIGINT", swallow);
+      Deno.unrefTimer(setTimeout(() => Deno.removeSignalListener("SIGINT", swallow), left));
+    }
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   };
 }

@@ -38,13 +38,15 @@ export interface TokenBucketOptions {
  * @example Allow a burst of 2, then refuse
  * ```ts
  * import { TokenBucket } from "./token_bucket.ts";
+ * import assert from "node:assert/strict";
  *
  * let now = 0;
  * const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, now: () => now });
- * console.assert(bucket.take() && bucket.take());
- * console.assert(!bucket.take());
+ * assert.equal(bucket.take(), true);
+ * assert.equal(bucket.take(), true);
+ * assert.equal(bucket.take(), false);
  * now += 1000; // one second later, one token is back
- * console.assert(bucket.take());
+ * assert.equal(bucket.take(), true);
  * ```
  */
 export class TokenBucket {

@@ -10,7 +10,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "./logger.ts";
 import { onShutdownSignal } from "./shutdown_signals.ts";
 import { ListenError } from "./net_errors.ts";
 
@@ -102,9 +102,9 @@ export interface WorkerPoolOptions<D> {
   /**
    * Where starts, crashes and restarts are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** The messages between the pool and its workers (application messages ride in `app`). */
@@ -207,7 +207,7 @@ interface Slot {
 export class WorkerPool {
   #url: URL;
   #options: WorkerPoolOptions<unknown>;
-  #log: Logger;
+  #log: ServerLogger;
   #slots: Slot[] = [];
   #port = 0;
   #ports: Record<string, number> = {};
@@ -224,7 +224,7 @@ export class WorkerPool {
   private constructor(url: URL, options: WorkerPoolOptions<unknown>) {
     this.#url = url;
     this.#options = options;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
   }
 
   /**

@@ -205,9 +205,10 @@ async function connectOnce(hostname: string, options: ConnectTcpOptions): Promis
  * @example
  * ```ts
  * import { explainConnectError } from "./connect_tcp.ts";
+ * import assert from "node:assert/strict";
  *
  * const error = explainConnectError(new Deno.errors.ConnectionRefused("refused"), "127.0.0.1", 7000, false);
- * console.assert(error.message === "connection refused: is the server running on 127.0.0.1:7000?");
+ * assert.equal(error.message, "connection refused: is the server running on 127.0.0.1:7000?");
  * ```
  */
 export function explainConnectError(
@@ -247,6 +248,18 @@ export function explainConnectError(
       error,
     );
   }
+  // A plain server does not answer a ClientHello with a ServerHello: an echo server sends the
+  // ClientHello back, a text server sends text, which TLS reads as a corrupt record.
+  if (
+    tls && error instanceof Deno.errors.InvalidData &&
+    /got ClientHello|corrupt message|InvalidContentType/i.test(detail)
+  ) {
+    return new ConnectError(
+      "tls",
+      `TLS handshake with ${where} failed: the server does not speak TLS (a plain TCP server? drop --tls)`,
+      error,
+    );
+  }
   if (
     /certificate|invalid peer|UnknownIssuer|tls|handshake/i.test(detail) ||
     (tls && error instanceof Deno.errors.InvalidData)
@@ -272,4 +285,37 @@ export function explainConnectError(
     );
   }
   return new ConnectError("other", `cannot connect to ${where}: ${detail}`, error);
+}
+
+/**
+ * The one-line warning a client prints before a retry, the same in every script:
+ * `connection refused: is the server running on 127.0.0.1:7000? (retry 1 of 3 in 0.2 s)`.
+ *
+ * @param error Why the attempt failed.
+ * @param attempt The retry about to be made, from 1.
+ * @param retries How many retries there are in all.
+ * @param delay The pause before it, in ms.
+ * @returns The warning, without a prefix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectError, formatRetry } from "./connect_tcp.ts";
+ *
+ * const error = new ConnectError("refused", "connection refused: is the server running on 127.0.0.1:7000?");
+ * assert.equal(
+ *   formatRetry(error, 1, 3, 200),
+ *   "connection refused: is the server running on 127.0.0.1:7000? (retry 1 of 3 in 0.2 s)",
+ * );
+ * ```
+ */
+export function formatRetry(
+  error: ConnectError,
+  attempt: number,
+  retries: number,
+  delay: number,
+): string {
+  return `${error.message} (retry ${attempt} of ${retries} in ${
+    Number((delay / 1000).toFixed(3))
+  } s)`;
 }

@@ -6,10 +6,12 @@
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError, ListenError } from "../net/net_errors.ts";
+import { writeAndLinger } from "../io/write_and_linger.ts";
 
 /** TLS certificate chain and private key, both PEM text. */
 export interface TlsCertifiedKey {
@@ -38,13 +40,21 @@ export interface ServeTcpOptions {
   tls?: TlsCertifiedKey;
   /**
    * The most connections served at once. Clients over the limit are accepted,
-   * sent `busyMessage` and closed; connections already open are unaffected.
+   * refused (see `refuse`) and closed; connections already open are unaffected.
    *
    * The runtime cannot read the open-file limit (`ulimit -n`) without
-   * `--allow-all`, so the server learns it: the first time `accept()` fails
-   * for lack of file descriptors, the limit is lowered to the connections
-   * then open minus a reserve of 32, so that later clients can still be
+   * `--allow-all`, so the server learns it, for a while. When `accept()`
+   * fails for lack of file descriptors, the server counts the sockets that
+   * all servers in the process hold (served connections plus refusals still
+   * being sent; descriptors are per process): that is the ceiling. It pauses
+   * accepting for 500 ms (as nginx does), or less if a connection ends
+   * meanwhile, and until the ceiling is forgotten (30 s after the last such
+   * failure) the servers together serve at most the ceiling minus a small
+   * reserve (an eighth, at most 32), so that later clients can still be
    * accepted and told the server is busy instead of waiting in the queue.
+   * A later failure can raise the remembered ceiling, never lower it (so it
+   * cannot ratchet down), and once it is forgotten the server serves
+   * `maxConnections` again.
    *
    * @default {10000}
    */
@@ -66,18 +76,38 @@ export interface ServeTcpOptions {
   /** Shut down when this signal aborts. */
   signal?: AbortSignal;
   /**
-   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT exits at once
-   * with code 130.
+   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT, 250 ms or
+   * more after the first, exits at once with code 130 (see
+   * `onShutdownSignal`). For several servers, use `serveHosts` instead.
    *
    * @default {false}
    */
   handleSignals?: boolean;
   /**
-   * Sent to clients refused because the server is full.
+   * Sent to clients refused because the server is full, by the default `refuse`.
    *
    * @default {"error: server busy (too many connections), try again later\r\n"}
    */
   busyMessage?: string | Uint8Array;
+  /**
+   * Tells a client over the limit that the server is full, in the client's
+   * own protocol: an HTTP server answers `503 Service Unavailable`
+   * (`refuseWithServiceUnavailable` in `lib/http/service_unavailable.ts`), a
+   * framed protocol sends its busy frame. The server closes the connection
+   * once the returned promise settles or `refusalTimeout` has passed,
+   * whichever comes first (then `ctx.signal` aborts). Errors are ignored: a
+   * refused client that left is no news. At most 64 refusals run at once; a
+   * 65th client waits in the listen queue until one ends.
+   *
+   * @default {(conn, ctx) => writeAndLinger(conn, busyMessage, { signal: ctx.signal })}
+   */
+  refuse?: RefusalHandler;
+  /**
+   * How long a refusal may take, in ms, before the server closes the connection.
+   *
+   * @default {2000}
+   */
+  refusalTimeout?: number;
   /**
    * Turn off Nagle's algorithm on each connection, so small replies go out at
    * once instead of waiting for the previous segment's acknowledgement. Good
@@ -98,9 +128,9 @@ export interface ServeTcpOptions {
   /**
    * Where accept errors, refusals and idle closes are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** What a connection handler gets besides the connection itself. */
@@ -115,6 +145,29 @@ export interface ConnectionContext {
   touch(): void;
 }
 
+/** What a {@linkcode RefusalHandler} gets besides the connection. */
+export interface RefusalContext {
+  /** The client's address. */
+  readonly remoteAddr: Deno.NetAddr;
+  /** How many connections were being served when this client was accepted. */
+  readonly connectionCount: number;
+  /** The limit in force: `maxConnections`, or lower while the open-file limit is remembered. */
+  readonly limit: number;
+  /** Why: `"maxConnections"`, or `"descriptors"` when the learned open-file ceiling is lower. */
+  readonly reason: "maxConnections" | "descriptors";
+  /** Aborted when `refusalTimeout` passes or the server shuts down: stop, the server closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Refuses one client over the limit, in the client's protocol; the server
+ * closes the connection after the returned promise settles.
+ */
+export type RefusalHandler = (
+  conn: Deno.Conn,
+  ctx: RefusalContext,
+) => void | Promise<void>;
+
 /** Handles one connection; the server closes it after the returned promise settles. */
 export type ConnectionHandler = (
   conn: Deno.Conn,
@@ -124,10 +177,38 @@ export type ConnectionHandler = (
 /** Default {@linkcode ServeTcpOptions.maxConnections}, like Redis's `maxclients`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 const ACCEPT_BACKOFF_MIN_MS = 100;
-/** Descriptors kept spare once the open-file limit was hit, to answer refused clients. */
-const FD_RESERVE = 32;
 const ACCEPT_BACKOFF_MAX_MS = 1_000;
+/** How long accepting pauses after `accept()` ran out of descriptors, as in nginx. */
+export const EMFILE_PAUSE_MS = 500;
+/** How long the open-file ceiling learned from a failed `accept()` is remembered. */
+export const FD_CEILING_MEMORY_MS = 30_000;
+/** The most descriptors kept spare under a learned ceiling, to refuse clients politely. */
+const FD_RESERVE_MAX = 32;
+/** The most refusals in progress at once; more clients wait in the listen queue. */
+const MAX_PENDING_REFUSALS = 64;
+const DEFAULT_REFUSAL_TIMEOUT_MS = 2_000;
 const DEFAULT_BUSY = "error: server busy (too many connections), try again later\r\n";
+
+/**
+ * File descriptors belong to the process, not to one server, so every
+ * TcpServer in the process counts its sockets here and shares the ceiling
+ * learned from EMFILE (the chat server's TCP and web ports, for instance).
+ */
+const processSockets = {
+  /** Connections being served by all servers. */
+  served: 0,
+  /** Refusals being sent by all servers. */
+  refusing: 0,
+  /** Sockets held when `accept()` last failed for lack of descriptors, if remembered. */
+  ceiling: null as number | null,
+  /** When the ceiling was last measured (`Date.now()`). */
+  learnedAt: 0,
+};
+
+/** True for EMFILE and ENFILE: the process (or system) has no file descriptor left. */
+function isOutOfDescriptors(error: unknown): boolean {
+  return /too many open files/i.test(errorText(error));
+}
 
 /** Errors from `accept()` that concern one client only: retry at once. */
 function isClientAcceptError(error: unknown): boolean {
@@ -176,13 +257,18 @@ export class TcpServer implements AsyncDisposable {
 
   #listener: Deno.Listener;
   #handler: ConnectionHandler;
-  #log: Logger;
+  #log: ServerLogger;
   #maxConnections: number;
   #idleTimeout: number;
   #gracePeriod: number;
-  #busyMessage: Uint8Array;
+  #refuseHandler: RefusalHandler;
+  #refusalTimeout: number;
   #noDelay: boolean;
   #connections = new Set<Connection>();
+  /** Refusals being sent: each holds a descriptor until it ends. */
+  #refusals = new Set<Promise<void>>();
+  /** True while the accept loop waits for a descriptor: a connection's end wakes it. */
+  #wakeOnRelease = false;
   #nextId = 1;
   #shutdown = new AbortController();
   #shutdownPromise: Promise<void> | null = null;
@@ -212,11 +298,17 @@ export class TcpServer implements AsyncDisposable {
         `Cannot serve: maxConnections ${this.#maxConnections} is not a positive integer`,
       );
     }
+    this.#refusalTimeout = options.refusalTimeout ?? DEFAULT_REFUSAL_TIMEOUT_MS;
+    if (!(this.#refusalTimeout >= 0)) {
+      throw new RangeError(`Cannot serve: refusalTimeout ${this.#refusalTimeout} is negative`);
+    }
     const busy = options.busyMessage ?? DEFAULT_BUSY;
-    this.#busyMessage = typeof busy === "string" ? new TextEncoder().encode(busy) : busy;
+    const busyBytes = typeof busy === "string" ? new TextEncoder().encode(busy) : busy;
+    this.#refuseHandler = options.refuse ??
+      ((conn, ctx) => writeAndLinger(conn, busyBytes, { signal: ctx.signal }));
     this.#handler = handler;
     this.#noDelay = options.noDelay ?? false;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
 
     try {
       this.#listener = options.tls
@@ -261,6 +353,19 @@ export class TcpServer implements AsyncDisposable {
     return this.#connections.size;
   }
 
+  /**
+   * The most connections served at once now: `maxConnections`, or fewer for
+   * {@linkcode FD_CEILING_MEMORY_MS} after `accept()` ran out of descriptors.
+   */
+  get connectionLimit(): number {
+    return this.#limit().limit;
+  }
+
+  /** How many refusals are being sent now (each holds a descriptor). */
+  get refusalCount(): number {
+    return this.#refusals.size;
+  }
+
   /** True once shutdown has begun. */
   get closing(): boolean {
     return this.#shutdown.signal.aborted;
@@ -285,6 +390,12 @@ export class TcpServer implements AsyncDisposable {
   async #accept(): Promise<void> {
     let backoff = 0;
     while (!this.closing) {
+      if (this.#refusals.size >= MAX_PENDING_REFUSALS) {
+        // Each refusal holds a descriptor: let the queue wait rather than pile
+        // them up. The first refusal to end wakes the loop.
+        await this.#pause(ACCEPT_BACKOFF_MAX_MS, true);
+        continue;
+      }
       let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
@@ -295,53 +406,127 @@ export class TcpServer implements AsyncDisposable {
           this.#log.debug(`accept: a client left before it was accepted (${errorText(error)})`);
           continue;
         }
-        // EMFILE and friends: accepting again at once would spin; back off
-        // like nginx, and keep serving the connections we already have.
-        backoff = Math.min(Math.max(backoff * 2, ACCEPT_BACKOFF_MIN_MS), ACCEPT_BACKOFF_MAX_MS);
-        let hint = "";
-        if (/too many open files/i.test(errorText(error))) {
-          hint = ` (${this.#connections.size} connections open: raise \`ulimit -n\`)`;
-          const learned = Math.max(1, this.#connections.size - FD_RESERVE);
-          if (learned < this.#maxConnections) {
-            this.#maxConnections = learned;
-            hint +=
-              `; maxConnections lowered to ${learned} to keep ${FD_RESERVE} descriptors spare`;
-          }
+        if (isOutOfDescriptors(error)) {
+          // The clients queued in the kernel wait there. Count every socket we
+          // hold, refusals included: counting only served connections would
+          // measure a lower ceiling after each burst of refusals (a ratchet).
+          const open = processSockets.served + processSockets.refusing;
+          // Fewer sockets than the remembered ceiling means descriptors are
+          // held elsewhere for a moment (a closed socket whose pending read is
+          // still being cancelled, a file): keep the ceiling, do not shrink it.
+          this.#limit(); // forgets a ceiling older than FD_CEILING_MEMORY_MS
+          processSockets.ceiling = Math.max(open, processSockets.ceiling ?? 0);
+          processSockets.learnedAt = Date.now();
+          this.#log.warn(
+            `accept failed: ${errorText(error)} (${open} sockets open, ` +
+              `${this.#connections.size} served: raise \`ulimit -n\`); serving at most ` +
+              `${this.#limit().limit} for the next ${FD_CEILING_MEMORY_MS / 1000} s; ` +
+              `pausing accepts for ${EMFILE_PAUSE_MS} ms`,
+          );
+          await this.#pause(EMFILE_PAUSE_MS, true);
+          continue;
         }
-        this.#log.warn(`accept failed: ${errorText(error)}${hint}; retrying in ${backoff} ms`);
+        // Other errors: accepting again at once could spin; back off and keep
+        // serving the connections we already have.
+        backoff = Math.min(Math.max(backoff * 2, ACCEPT_BACKOFF_MIN_MS), ACCEPT_BACKOFF_MAX_MS);
+        this.#log.warn(`accept failed: ${errorText(error)}; retrying in ${backoff} ms`);
         await this.#pause(backoff);
         continue;
       }
-      if (this.#connections.size >= this.#maxConnections) {
-        this.#refuse(conn);
+      const { limit, reason } = this.#limit();
+      if (this.#connections.size >= limit) {
+        this.#refuse(conn, limit, reason);
       } else {
         this.#serve(conn);
       }
     }
   }
 
-  #pause(ms: number): Promise<void> {
+  /** The limit in force, forgetting a learned ceiling once it is old. */
+  #limit(): { limit: number; reason: "maxConnections" | "descriptors" } {
+    const { ceiling } = processSockets;
+    if (ceiling !== null && Date.now() - processSockets.learnedAt > FD_CEILING_MEMORY_MS) {
+      this.#log.info(`open-file ceiling of ${ceiling} sockets forgotten`);
+      processSockets.ceiling = null;
+    }
+    if (processSockets.ceiling === null) {
+      return { limit: this.#maxConnections, reason: "maxConnections" };
+    }
+    const reserve = Math.min(FD_RESERVE_MAX, Math.ceil(processSockets.ceiling / 8));
+    // What the process may serve, less what the other servers in it serve.
+    const others = processSockets.served - this.#connections.size;
+    const learned = Math.max(0, Math.max(1, processSockets.ceiling - reserve) - others);
+    return learned < this.#maxConnections
+      ? { limit: learned, reason: "descriptors" }
+      : { limit: this.#maxConnections, reason: "maxConnections" };
+  }
+
+  /** Waits `ms`, or less if shutdown begins or (with `wakeOnRelease`) a socket is closed. */
+  #pause(ms: number, wakeOnRelease = false): Promise<void> {
+    this.#wakeOnRelease = wakeOnRelease;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const wake = () => {
+        this.#wakeOnRelease = false;
+        this.#wakeAcceptLoop = null;
         clearTimeout(timer);
         resolve();
-      }
-      this.#wakeAcceptLoop = done;
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wakeAcceptLoop = wake;
     });
   }
 
-  #refuse(conn: Deno.Conn): void {
+  /** A socket was closed: if the accept loop waits for a descriptor, it may go on. */
+  #released(): void {
+    if (this.#wakeOnRelease) this.#wakeAcceptLoop?.();
+  }
+
+  #refuse(conn: Deno.Conn, limit: number, reason: "maxConnections" | "descriptors"): void {
+    const remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    const connectionCount = this.#connections.size;
     this.#log.warn(
-      `refused ${
-        formatAddr(conn.remoteAddr)
-      }: ${this.#connections.size} connections (maxConnections)`,
+      `refused ${formatAddr(remoteAddr)}: ${connectionCount} connections (limit ${limit}: ${
+        reason === "maxConnections" ? "maxConnections" : "open-file limit"
+      })`,
     );
-    // A fresh socket's send buffer is empty, so this small write completes at
-    // once; closing after it sends the message and a FIN.
-    conn.write(this.#busyMessage)
-      .catch(() => {})
-      .finally(() => closeQuietly(conn));
+    processSockets.refusing++;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#refusalTimeout);
+    const onShutdown = () => abort.abort();
+    this.#shutdown.signal.addEventListener("abort", onShutdown, { once: true });
+    let result: Promise<void>;
+    try {
+      result = Promise.resolve(
+        this.#refuseHandler(conn, {
+          remoteAddr,
+          connectionCount,
+          limit,
+          reason,
+          signal: abort.signal,
+        }),
+      );
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const handled = result.catch((error) => {
+      if (!isDisconnectError(error)) {
+        this.#log.debug(`refusing ${formatAddr(remoteAddr)}: ${errorText(error)}`);
+      }
+    });
+    const ended = new Promise<void>((resolve) =>
+      abort.signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    const done: Promise<void> = Promise.race([handled, ended]).then(async () => {
+      clearTimeout(timer);
+      this.#shutdown.signal.removeEventListener("abort", onShutdown);
+      abort.abort(); // ends a handler still lingering, and the `ended` listener
+      closeQuietly(conn);
+      processSockets.refusing--;
+      this.#refusals.delete(done);
+      this.#released();
+      await handled; // closing ended its pending reads and writes
+    });
+    this.#refusals.add(done);
   }
 
   #serve(conn: Deno.Conn): void {
@@ -354,6 +539,7 @@ export class TcpServer implements AsyncDisposable {
     }
     const connection = new Connection(this.#nextId++, conn, this.#shutdown.signal);
     this.#connections.add(connection);
+    processSockets.served++;
     let result;
     try {
       result = this.#handler(conn, connection);
@@ -370,7 +556,9 @@ export class TcpServer implements AsyncDisposable {
 
   #release(connection: Connection, error?: unknown): void {
     this.#connections.delete(connection);
+    processSockets.served--;
     closeQuietly(connection.conn);
+    this.#released();
     if (error === undefined) return;
     const who = `#${connection.id} ${formatAddr(connection.remoteAddr)}`;
     if (isDisconnectError(error)) this.#log.debug(`${who}: ${errorText(error)}`);
@@ -398,6 +586,8 @@ export class TcpServer implements AsyncDisposable {
     closeQuietly(this.#listener);
     this.#wakeAcceptLoop?.();
     await this.#acceptLoop;
+    // Refusals see their signal aborted and are closed at once.
+    await Promise.all([...this.#refusals]);
 
     if (this.#connections.size > 0) {
       const allDone = () => Promise.all([...this.#connections].map((c) => c.done));
@@ -420,8 +610,10 @@ export class TcpServer implements AsyncDisposable {
  * Starts a TCP (or TLS) server that runs `handler` for each connection.
  *
  * The accept loop keeps going when `accept()` fails: errors that concern one
- * client (it reset before being accepted) are retried at once, others (out of
- * file descriptors) after a pause of 100 ms doubling to 1 s. A bare
+ * client (it reset before being accepted) are retried at once; running out of
+ * file descriptors pauses accepting for 500 ms (less if a connection ends
+ * meanwhile) and lowers the limit for a while, as `maxConnections` describes;
+ * other errors are retried after a pause of 100 ms doubling to 1 s. A bare
  * `for await (const conn of listener)` would end on the first such error and
  * the server would silently stop accepting.
  *
@@ -450,29 +642,6 @@ export class TcpServer implements AsyncDisposable {
  */
 export function serveTcp(handler: ConnectionHandler, options: ServeTcpOptions = {}): TcpServer {
   return new TcpServer(handler, options);
-}
-
-/**
- * Closes a connection or listener, ignoring the error when it is already
- * closed (or any other error from `close()`: there is nothing left to do).
- *
- * @param closer Anything with `close()`.
- *
- * @example
- * ```ts
- * import { closeQuietly } from "./serve_tcp.ts";
- *
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * closeQuietly(listener);
- * closeQuietly(listener); // no error the second time
- * ```
- */
-export function closeQuietly(closer: { close(): void }): void {
-  try {
-    closer.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 function errorText(error: unknown): string {

@@ -165,9 +165,10 @@ export interface DatagramRequesterStats {
  * @example
  * ```ts
  * import { DatagramTimeoutError } from "./datagram_requester.ts";
+ * import assert from "node:assert/strict";
  *
  * const error = new DatagramTimeoutError({ hostname: "127.0.0.1", port: 7001 }, 3, 1000);
- * console.assert(error.message.startsWith("no reply from 127.0.0.1:7001 after 3 tries"));
+ * assert.match(error.message, /^no reply from 127\.0\.0\.1:7001 after 3 tries/);
  * ```
  */
 export class DatagramTimeoutError extends Error {

@@ -69,11 +69,14 @@ export interface EncodeEchoProbeOptions {
  * @example
  * ```ts
  * import { decodeEchoProbe, encodeEchoProbe } from "./echo_probe.ts";
+ * import assert from "node:assert/strict";
  *
  * const datagram = encodeEchoProbe(7, { sentAt: 12.5, size: 64 });
- * console.assert(datagram.length === 64);
+ * assert.equal(datagram.length, 64);
  * const probe = decodeEchoProbe(datagram);
- * console.assert(probe?.seq === 7 && probe.sentAt === 12.5);
+ * assert.ok(probe);
+ * assert.equal(probe.seq, 7);
+ * assert.equal(probe.sentAt, 12.5);
  * ```
  */
 export function encodeEchoProbe(seq: number, options: EncodeEchoProbeOptions = {}): Uint8Array {
@@ -106,8 +109,9 @@ export function encodeEchoProbe(seq: number, options: EncodeEchoProbeOptions = {
  * @example
  * ```ts
  * import { decodeEchoProbe } from "./echo_probe.ts";
+ * import assert from "node:assert/strict";
  *
- * console.assert(decodeEchoProbe(new TextEncoder().encode("hello")) === null);
+ * assert.equal(decodeEchoProbe(new TextEncoder().encode("hello")), null);
  * ```
  */
 export function decodeEchoProbe(datagram: Uint8Array): EchoProbe | null {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { listenUdp } from "./listen_udp.ts";
 import { SourceRateLimiter } from "./source_rate_limiter.ts";
@@ -62,7 +62,10 @@ export interface ServeUdpOptions {
    */
   burst?: number;
   /**
-   * The most source addresses rate-limited at once (bounds the memory).
+   * The most source addresses rate-limited at once (bounds the memory). A
+   * new source always gets in: when the table is full the least recently
+   * seen source is forgotten (see `SourceRateLimiter`), and forgetting one
+   * that was over its rate is counted in `stats.sourcesEvicted`.
    *
    * @default {10000}
    */
@@ -77,8 +80,9 @@ export interface ServeUdpOptions {
   /** Shut down when this signal aborts. */
   signal?: AbortSignal;
   /**
-   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT exits at once
-   * with code 130.
+   * Shut down on SIGINT (Ctrl+C) and SIGTERM. A second SIGINT, 250 ms or
+   * more after the first, exits at once with code 130 (see
+   * `onShutdownSignal`). For several servers, use `serveHosts` instead.
    *
    * @default {false}
    */
@@ -86,13 +90,13 @@ export interface ServeUdpOptions {
   /**
    * Where drops, errors and shutdown are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** Why a {@linkcode UdpServer} dropped a datagram. */
-export type DropReason = "oversize" | "rate-limited" | "too-many-sources";
+export type DropReason = "oversize" | "rate-limited";
 
 /** Counters of a {@linkcode UdpServer}. */
 export interface UdpServerStats {
@@ -102,8 +106,11 @@ export interface UdpServerStats {
   replied: number;
   /** Datagrams dropped because their source exceeded the rate. */
   rateLimited: number;
-  /** Datagrams dropped because the table of sources was full. */
-  tooManySources: number;
+  /**
+   * Sources forgotten to make room in a full table while still over their
+   * rate (with more active sources than `maxSources`, their limit restarts).
+   */
+  sourcesEvicted: number;
   /** Datagrams dropped because they were longer than `maxDatagram`. */
   oversize: number;
   /** Replies the OS refused to send. */
@@ -131,7 +138,7 @@ export class UdpServer implements AsyncDisposable {
 
   #socket: Deno.DatagramConn;
   #handler: DatagramHandler;
-  #log: Logger;
+  #log: ServerLogger;
   #buffer: Uint8Array;
   #maxDatagram: number;
   #limiter: SourceRateLimiter | null;
@@ -140,7 +147,7 @@ export class UdpServer implements AsyncDisposable {
     received: 0,
     replied: 0,
     rateLimited: 0,
-    tooManySources: 0,
+    sourcesEvicted: 0,
     oversize: 0,
     sendErrors: 0,
     handlerErrors: 0,
@@ -181,7 +188,7 @@ export class UdpServer implements AsyncDisposable {
     // One byte more than the limit: a datagram that fills the buffer was too long.
     this.#buffer = new Uint8Array(this.#maxDatagram + 1);
     this.#handler = handler;
-    this.#log = options.logger ?? new Logger();
+    this.#log = options.logger ?? STDERR_LOGGER;
     this.#onDrop = options.onDrop;
 
     this.#socket = listenUdp(hostname, port);
@@ -203,7 +210,7 @@ export class UdpServer implements AsyncDisposable {
 
   /** A snapshot of the counters. */
   get stats(): UdpServerStats {
-    return { ...this.#stats };
+    return { ...this.#stats, sourcesEvicted: this.#limiter?.evictions ?? 0 };
   }
 
   /** True once shutdown has begun. */
@@ -256,15 +263,17 @@ export class UdpServer implements AsyncDisposable {
         continue;
       }
       if (this.#limiter) {
+        const evictions = this.#limiter.evictions;
         const verdict = this.#limiter.check(from.hostname);
-        if (verdict !== "allowed") {
-          this.#drop(
-            verdict,
-            from,
-            verdict === "rate-limited"
-              ? "over its --rate"
-              : "the source table is full (--max-sources)",
+        if (this.#limiter.evictions > evictions) {
+          this.#warnOnce(
+            "evicted",
+            `source table full (--max-sources ${this.#limiter.maxSources}): forgetting the ` +
+              "least recently seen sources to make room (further evictions are only counted)",
           );
+        }
+        if (verdict !== "allowed") {
+          this.#drop(verdict, from, "over its --rate");
           continue;
         }
       }
@@ -299,8 +308,7 @@ export class UdpServer implements AsyncDisposable {
 
   #drop(reason: DropReason, from: Deno.NetAddr, why: string): void {
     if (reason === "oversize") this.#stats.oversize++;
-    else if (reason === "rate-limited") this.#stats.rateLimited++;
-    else this.#stats.tooManySources++;
+    else this.#stats.rateLimited++;
     // One line per reason, not per datagram: a flood must not become a log flood.
     this.#warnOnce(
       reason,

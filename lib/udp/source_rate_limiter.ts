@@ -22,9 +22,13 @@ export interface SourceRateLimiterOptions {
    */
   burst?: number;
   /**
-   * The most sources tracked at once. A full table first forgets sources
-   * whose bucket is full again (idle long enough to be like new); if none
-   * is, datagrams from new sources are refused until one is.
+   * The most sources tracked at once, which bounds the table's memory (about
+   * 200 bytes a source). A new source always gets in: when the table is full,
+   * the least recently seen source is forgotten to make room, as nginx's
+   * `limit_req` does when its zone is full. Forgetting a source whose bucket
+   * had refilled loses nothing; forgetting one that was still over its rate
+   * gives it a fresh bucket when it returns (counted in `evictions`), so with
+   * more sources active than this, each may get more than `rate`.
    *
    * @default {10000}
    */
@@ -38,10 +42,7 @@ export interface SourceRateLimiterOptions {
 }
 
 /** What {@linkcode SourceRateLimiter.check} decided. */
-export type RateLimitVerdict = "allowed" | "rate-limited" | "too-many-sources";
-
-/** Forgetting idle sources scans the whole table, so do it at most this often. */
-const SWEEP_INTERVAL_MS = 1000;
+export type RateLimitVerdict = "allowed" | "rate-limited";
 
 /**
  * Limits how many datagrams each source may send per second, with memory
@@ -49,14 +50,28 @@ const SWEEP_INTERVAL_MS = 1000;
  *
  * @example Two datagrams in a burst, then refuse
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SourceRateLimiter } from "./source_rate_limiter.ts";
  *
  * const now = 0;
  * const limiter = new SourceRateLimiter({ rate: 1, burst: 2, now: () => now });
- * console.assert(limiter.check("127.0.0.1") === "allowed");
- * console.assert(limiter.check("127.0.0.1") === "allowed");
- * console.assert(limiter.check("127.0.0.1") === "rate-limited");
- * console.assert(limiter.check("::1") === "allowed"); // another source has its own bucket
+ * assert.equal(limiter.check("127.0.0.1"), "allowed");
+ * assert.equal(limiter.check("127.0.0.1"), "allowed");
+ * assert.equal(limiter.check("127.0.0.1"), "rate-limited");
+ * assert.equal(limiter.check("::1"), "allowed"); // another source has its own bucket
+ * ```
+ *
+ * @example A full table still lets a newcomer in
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SourceRateLimiter } from "./source_rate_limiter.ts";
+ *
+ * const limiter = new SourceRateLimiter({ rate: 1, burst: 1, maxSources: 2, now: () => 0 });
+ * limiter.check("a");
+ * limiter.check("b");
+ * assert.equal(limiter.check("c"), "allowed"); // "a", seen least recently, is forgotten
+ * assert.equal(limiter.sourceCount, 2);
+ * assert.equal(limiter.evictions, 1); // and its bucket was not full: its limit restarts
  * ```
  */
 export class SourceRateLimiter {
@@ -65,7 +80,7 @@ export class SourceRateLimiter {
   #burst: number;
   #maxSources: number;
   #now: () => number;
-  #lastSweep = -Infinity;
+  #evictions = 0;
 
   /**
    * Creates an empty limiter.
@@ -88,41 +103,55 @@ export class SourceRateLimiter {
     new TokenBucket({ capacity: this.#burst, refillPerSecond: this.#rate, now: this.#now });
   }
 
+  /** The table's size limit, {@linkcode SourceRateLimiterOptions.maxSources}. */
+  get maxSources(): number {
+    return this.#maxSources;
+  }
+
   /** How many sources are tracked now. */
   get sourceCount(): number {
     return this.#buckets.size;
   }
 
   /**
-   * Takes one token from the source's bucket.
+   * How many sources were forgotten to make room while their bucket was not
+   * yet full again (their limit restarted when they came back).
+   */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /**
+   * Takes one token from the source's bucket, making room for a new source
+   * by forgetting the least recently seen one if the table is full.
    *
    * @param source The source's key, usually its IP address.
-   * @returns `"allowed"`, `"rate-limited"` (the source's bucket is empty) or
-   *   `"too-many-sources"` (a new source and the table is full).
+   * @returns `"allowed"`, or `"rate-limited"` when the source's bucket is empty.
    */
   check(source: string): RateLimitVerdict {
     let bucket = this.#buckets.get(source);
     if (bucket === undefined) {
-      if (this.#buckets.size >= this.#maxSources && !this.#sweep()) return "too-many-sources";
+      if (this.#buckets.size >= this.#maxSources) this.#evictLeastRecent();
       bucket = new TokenBucket({
         capacity: this.#burst,
         refillPerSecond: this.#rate,
         now: this.#now,
       });
-      this.#buckets.set(source, bucket);
+    } else {
+      // A Map iterates in insertion order: re-inserting keeps the least
+      // recently seen source first, where #evictLeastRecent finds it.
+      this.#buckets.delete(source);
     }
+    this.#buckets.set(source, bucket);
     return bucket.take() ? "allowed" : "rate-limited";
   }
 
-  /** Forgets sources whose bucket is full; returns whether room was made. */
-  #sweep(): boolean {
-    const now = this.#now();
-    if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return false;
-    this.#lastSweep = now;
-    for (const [source, bucket] of this.#buckets) {
-      // A full bucket behaves exactly like a new one, so forgetting it is lossless.
-      if (bucket.tokens >= bucket.capacity) this.#buckets.delete(source);
-    }
-    return this.#buckets.size < this.#maxSources;
+  #evictLeastRecent(): void {
+    const oldest = this.#buckets.entries().next();
+    if (oldest.done) return;
+    const [source, bucket] = oldest.value;
+    this.#buckets.delete(source);
+    // A full bucket behaves exactly like a new one, so forgetting it is lossless.
+    if (bucket.tokens < bucket.capacity) this.#evictions++;
   }
 }

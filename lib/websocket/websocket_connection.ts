@@ -6,7 +6,7 @@
  */
 
 import type { ChunkReader } from "../io/chunk_reader.ts";
-import { closeQuietly } from "../tcp/serve_tcp.ts";
+import { closeQuietly } from "../io/close_quietly.ts";
 import { OutboundQueue, type OutboundQueueFailure } from "../io/outbound_queue.ts";
 import { CLOSE_CODE, encodeClosePayload, truncateCloseReason } from "./websocket_close.ts";
 import {
@@ -15,6 +15,7 @@ import {
   WebSocketDecoder,
   type WebSocketEvent,
 } from "./websocket_decoder.ts";
+import { deflateMessage, type PerMessageDeflate } from "./websocket_deflate.ts";
 import { encodeFrame, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
 import { WebSocketProtocolError } from "./websocket_protocol_error.ts";
 
@@ -38,6 +39,11 @@ export interface WebSocketCloseInfo {
 
 /** The life of a connection: `open`, then `closing` once a Close frame is sent, then `closed`. */
 export type WebSocketReadyState = "open" | "closing" | "closed";
+
+/** The peer's Close frame, held in the inbox behind the messages that preceded it. */
+type PeerClose = { type: "close"; code: number; reason: string };
+/** A protocol error, held in the inbox behind the valid messages that preceded it. */
+type DeferredFailure = { type: "fail"; code: number; reason: string };
 
 /** Options for {@linkcode WebSocketConnection}. */
 export interface WebSocketConnectionOptions {
@@ -109,7 +115,18 @@ export interface WebSocketConnectionOptions {
    * @default {3000}
    */
   closeTimeout?: number;
+  /**
+   * The permessage-deflate parameters agreed in the handshake (`acceptWebSocket` returns them),
+   * or `undefined` when the extension was not negotiated. Messages of at least `threshold`
+   * bytes are then sent compressed, and compressed messages from the peer are inflated within
+   * `maxMessageSize`.
+   *
+   * @default {undefined}
+   */
+  perMessageDeflate?: PerMessageDeflate;
 }
+
+const UTF8 = new TextEncoder();
 
 /** Default {@linkcode WebSocketConnectionOptions.maxBufferedAmount}: 4 MiB. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
@@ -151,15 +168,18 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #decoder: WebSocketDecoder;
   #queue: OutboundQueue;
   #mask: boolean;
+  #deflate: PerMessageDeflate | undefined;
+  #deflateWindowBits = 15;
   #overflowCloseCode: number;
   #pingInterval: number;
   #idleTimeout: number;
   #closeTimeout: number;
 
   #state: WebSocketReadyState = "open";
-  // Messages not yet returned by receive(), and the peer's Close frame if it came after them:
-  // like end-of-stream after data, it takes effect once the application has read what preceded it.
-  #inbox: (WebSocketMessage | { type: "close"; code: number; reason: string })[] = [];
+  // Messages not yet returned by receive(), then the peer's Close frame or the protocol error
+  // that came after them in the same chunk: like end-of-stream after data, either takes effect
+  // once the application has read (and could answer) what preceded it.
+  #inbox: (WebSocketMessage | PeerClose | DeferredFailure)[] = [];
   #nextInbox = 0;
   #reading: Promise<void> | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
@@ -173,6 +193,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushSoon = (): void => void this.#flush(); // one closure per connection, not per message
   #maxBufferedAmount: number;
 
   #lastHeard = Date.now();
@@ -186,7 +207,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
    * @param conn The TCP or TLS connection; the WebSocket closes it at the end.
    * @param reader The reader the handshake was read with (it may hold buffered state).
    * @param options Role, limits and timers.
-   * @throws {RangeError} If a limit is invalid.
+   * @throws {RangeError} If a limit is invalid, or if `perMessageDeflate` lets the peer keep its
+   * compression context between messages (only no context takeover is supported).
    */
   constructor(conn: Deno.Conn, reader: ChunkReader, options: WebSocketConnectionOptions = {}) {
     const {
@@ -205,7 +227,30 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     // algorithm would only hold the next write back until the previous one is acknowledged.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.protocol = options.protocol;
-    this.#decoder = new WebSocketDecoder({ role, maxMessageSize, maxFragments });
+    const deflate = options.perMessageDeflate;
+    if (deflate) {
+      const peerResets = role === "server"
+        ? deflate.clientNoContextTakeover
+        : deflate.serverNoContextTakeover;
+      if (!peerResets) {
+        throw new RangeError(
+          "Cannot create WebSocket connection: permessage-deflate with context takeover by the " +
+            "peer is not supported",
+        );
+      }
+      // zlib cannot compress within 256 bytes: a window of 8 bits is only ever inflated.
+      this.#deflateWindowBits = Math.max(
+        9,
+        role === "server" ? deflate.serverMaxWindowBits : deflate.clientMaxWindowBits,
+      );
+    }
+    this.#deflate = deflate;
+    this.#decoder = new WebSocketDecoder({
+      role,
+      maxMessageSize,
+      maxFragments,
+      perMessageDeflate: deflate !== undefined,
+    });
     this.#mask = role === "client";
     this.#overflowCloseCode = overflowCloseCode;
     this.#maxBufferedAmount = maxBufferedAmount;
@@ -230,6 +275,15 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     return this.#state;
   }
 
+  /**
+   * The permessage-deflate parameters in use, or `undefined` without compression. For fan-out,
+   * compress a message once with `deflateMessage` and send the same RSV1 frame to every
+   * connection that has them.
+   */
+  get perMessageDeflate(): PerMessageDeflate | undefined {
+    return this.#deflate;
+  }
+
   /** Bytes queued for sending and not yet written to the socket. */
   get bufferedAmount(): number {
     return this.#queue.bufferedBytes + this.#pendingBytes;
@@ -251,8 +305,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
           this.#inbox = [];
           this.#nextInbox = 0;
         }
-        if (item.type !== "close") return item;
-        this.#onPeerClose(item);
+        if (item.type === "close") this.#onPeerClose(item);
+        else if (item.type === "fail") this.#fail(item.code, item.reason);
+        else return item;
         continue;
       }
       if (this.#state !== "open") {
@@ -274,7 +329,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   }
 
   /**
-   * Queues a message: a string as a text frame, bytes as a binary frame.
+   * Queues a message: a string as a text frame, bytes as a binary frame. With permessage-deflate,
+   * a message of at least `threshold` bytes is compressed first (synchronously), unless that
+   * does not make it smaller.
    *
    * @param data The message. Bytes are copied into the frame, so the caller may reuse them.
    * @returns `true` if queued; `false` if the connection is closing or closed, or if this
@@ -283,6 +340,20 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   send(data: string | Uint8Array): boolean {
     if (this.#state !== "open") return false;
     const opcode = typeof data === "string" ? OPCODE.TEXT : OPCODE.BINARY;
+    // A string's UTF-8 is at most 3 bytes per UTF-16 unit: shorter ones skip the encoding here.
+    if (this.#deflate && data.length * 3 >= this.#deflate.threshold) {
+      const bytes = typeof data === "string" ? UTF8.encode(data) : data;
+      if (bytes.length >= this.#deflate.threshold) {
+        const compressed = deflateMessage(bytes, {
+          level: this.#deflate.level,
+          windowBits: this.#deflateWindowBits,
+        });
+        if (compressed.length < bytes.length) {
+          return this.#enqueue(encodeFrame(opcode, compressed, { mask: this.#mask, rsv: 4 }));
+        }
+      }
+      return this.#enqueue(encodeFrame(opcode, bytes, { mask: this.#mask }));
+    }
     return this.#enqueue(encodeFrame(opcode, data, { mask: this.#mask }));
   }
 
@@ -350,18 +421,17 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
 
   /** Reads one chunk from the socket and handles it; concurrent callers share one read. */
   #readChunk(): Promise<void> {
-    this.#reading ??= this.#read();
+    // A `then` on the read instead of an async function: one promise less per message, which
+    // the ping-pong benchmark sees (scripts/bench/bench_ws.ts).
+    this.#reading ??= this.#reader.read().then(
+      (chunk) => this.#onChunk(chunk),
+      () => this.#onChunk(null), // reset by the peer, or closed by us: either way no handshake
+    );
     return this.#reading;
   }
 
-  async #read(): Promise<void> {
+  #onChunk(chunk: Uint8Array | null): void {
     try {
-      let chunk: Uint8Array | null;
-      try {
-        chunk = await this.#reader.read();
-      } catch {
-        chunk = null; // reset by the peer, or closed by us: either way no handshake
-      }
       if (chunk === null) {
         this.#finish(
           this.#failure ?? { code: CLOSE_CODE.ABNORMAL, reason: "", wasClean: false },
@@ -390,7 +460,16 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       failure = error;
     }
     for (const event of events) this.#handle(event);
-    if (failure) this.#fail(failure.closeCode, failure.message);
+    if (!failure) return;
+    // RFC 6455 lets an endpoint act on what it received before the frame that is wrong: the
+    // messages ahead of it are delivered and may be answered, and the connection fails only
+    // when the application reaches the error. Failing at once would queue our Close frame
+    // ahead of the application's replies, and those replies would be refused.
+    if (this.#state === "open" && this.#nextInbox < this.#inbox.length) {
+      this.#inbox.push({ type: "fail", code: failure.closeCode, reason: failure.message });
+    } else {
+      this.#fail(failure.closeCode, failure.message);
+    }
   }
 
   #handle(event: WebSocketEvent): void {
@@ -461,17 +540,19 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       if (this.#nextInbox < this.#inbox.length && !this.#reading) {
         // The application is working through a batch of messages and will be back in receive()
         // to take the rest; the timer only covers one that stops reading meanwhile.
-        this.#flushTimer = setTimeout(() => this.#flush(), 0);
+        this.#flushTimer = setTimeout(this.#flushSoon, 0);
       } else {
-        queueMicrotask(() => this.#flush()); // after the caller's synchronous sends
+        queueMicrotask(this.#flushSoon); // after the caller's synchronous sends
       }
     }
     return true;
   }
 
   #flush(): boolean {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
     if (this.#pending.length === 0) return true;
     let chunk = this.#pending[0]!;
     if (this.#pending.length > 1) {

@@ -70,8 +70,9 @@ export interface EncodeFrameOptions {
    */
   mask?: Uint8Array | boolean;
   /**
-   * The three reserved bits (RSV1-3) as a number 0-7. Only useful to test that a peer rejects
-   * them: no extension is negotiated by this library.
+   * The three reserved bits (RSV1-3) as a number 0-7: `4` (RSV1) marks a message compressed
+   * with permessage-deflate (see `websocket_deflate.ts`); other values only test that a peer
+   * rejects them.
    *
    * @default {0}
    */

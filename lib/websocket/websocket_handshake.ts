@@ -8,6 +8,11 @@
 import { HttpError } from "../http/http_error.ts";
 import type { HttpRequestHead } from "../http/http_request_head.ts";
 import { encodeHttpResponse } from "../http/http_response.ts";
+import {
+  negotiatePerMessageDeflate,
+  type PerMessageDeflate,
+  type PerMessageDeflateOptions,
+} from "./websocket_deflate.ts";
 
 /** The GUID that RFC 6455 §1.3 appends to the client's key before hashing. */
 export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -39,6 +44,15 @@ export interface AcceptWebSocketOptions {
    * @default {createOriginPolicy([])} (same host only, or no Origin at all)
    */
   originPolicy?: OriginPolicy;
+  /**
+   * permessage-deflate (RFC 7692): its options, or `false` to turn it off. When the client
+   * offers it (browsers and most libraries do), the response accepts it with no context
+   * takeover on either side; pass the agreed parameters to the connection (as
+   * `upgradeWebSocket` does), or it will refuse the compressed messages the client may send.
+   *
+   * @default {{}} (on, with the defaults of {@linkcode PerMessageDeflateOptions})
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
 }
 
 /** The outcome of a successful {@linkcode acceptWebSocket}. */
@@ -47,6 +61,11 @@ export interface AcceptedWebSocket {
   protocol: string | undefined;
   /** The `101 Switching Protocols` response to write before any frame. */
   response: Uint8Array;
+  /**
+   * The permessage-deflate parameters agreed, for `WebSocketConnectionOptions.perMessageDeflate`,
+   * or `undefined` when the client did not offer it, it is turned off, or no offer was acceptable.
+   */
+  perMessageDeflate: PerMessageDeflate | undefined;
 }
 
 /**
@@ -97,10 +116,12 @@ export function isWebSocketUpgrade(head: HttpRequestHead): boolean {
  * Routing (which paths accept WebSockets) is left to the caller, who answers 404 itself.
  *
  * @param head The request head.
- * @param options Subprotocols and Origin policy.
- * @returns The selected subprotocol and the response bytes.
+ * @param options Subprotocols, Origin policy and permessage-deflate.
+ * @returns The selected subprotocol, the response bytes and the agreed permessage-deflate
+ * parameters.
  * @throws {HttpError} 400 for a malformed upgrade, 403 when the Origin policy refuses, 426 for a
  * `Sec-WebSocket-Version` other than 13 (with `Sec-WebSocket-Version: 13` to tell the client).
+ * @throws {RangeError} If a permessage-deflate option is out of range.
  *
  * @example Usage: the handshake of RFC 6455 §1.3
  * ```ts
@@ -126,7 +147,7 @@ export async function acceptWebSocket(
   head: HttpRequestHead,
   options: AcceptWebSocketOptions = {},
 ): Promise<AcceptedWebSocket> {
-  const { protocols = [], originPolicy = createOriginPolicy([]) } = options;
+  const { protocols = [], originPolicy = createOriginPolicy([]), perMessageDeflate = {} } = options;
   const { headers } = head;
   if (head.method !== "GET" || head.version !== "HTTP/1.1") {
     throw new HttpError(400, "Cannot upgrade: a WebSocket handshake is a GET over HTTP/1.1");
@@ -160,7 +181,15 @@ export async function acceptWebSocket(
     "Sec-WebSocket-Accept": await computeAcceptKey(key),
   };
   if (protocol !== undefined) responseHeaders["Sec-WebSocket-Protocol"] = protocol;
-  return { protocol, response: encodeHttpResponse(101, { headers: responseHeaders }) };
+  const deflate = perMessageDeflate === false
+    ? undefined
+    : negotiatePerMessageDeflate(headers.get("sec-websocket-extensions"), perMessageDeflate);
+  if (deflate) responseHeaders["Sec-WebSocket-Extensions"] = deflate.header;
+  return {
+    protocol,
+    response: encodeHttpResponse(101, { headers: responseHeaders }),
+    perMessageDeflate: deflate?.params,
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { writeAll } from "../io/write_all.ts";
 export interface UpgradeWebSocketOptions
   extends
     AcceptWebSocketOptions,
-    Omit<WebSocketConnectionOptions, "role" | "protocol" | "leftover"> {}
+    Omit<WebSocketConnectionOptions, "role" | "protocol" | "leftover" | "perMessageDeflate"> {}
 
 /**
  * Checks an upgrade request, writes the `101 Switching Protocols` response and returns the
@@ -23,7 +23,8 @@ export interface UpgradeWebSocketOptions
  * @param conn The connection the request came on.
  * @param reader The reader the request head was read with; the WebSocket goes on reading with it.
  * @param request The request head and the bytes that followed it (from `readRequestHead`).
- * @param options Subprotocols, Origin policy, limits and timers.
+ * @param options Subprotocols, Origin policy, permessage-deflate (on by default; `false` turns it
+ * off), limits and timers.
  * @returns The open WebSocket connection.
  * @throws {HttpError} If the request is not an acceptable upgrade (400, 403, 426); nothing was
  * written, so answer it with `encodeHttpErrorResponse`.
@@ -58,12 +59,13 @@ export async function upgradeWebSocket(
   request: RequestHeadWithRest,
   options: UpgradeWebSocketOptions = {},
 ): Promise<WebSocketConnection> {
-  const { protocol, response } = await acceptWebSocket(request.head, options);
+  const { protocol, response, perMessageDeflate } = await acceptWebSocket(request.head, options);
   await writeAll(conn, response);
   return new WebSocketConnection(conn, reader, {
     ...options,
     role: "server",
     protocol,
     leftover: request.rest,
+    perMessageDeflate,
   });
 }

@@ -12,7 +12,7 @@ import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
 import { encodeFrame, OPCODE } from "./websocket_frame.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
-import { Logger } from "../cli/log.ts";
+import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import {
   type ConnectionContext,
@@ -128,9 +128,9 @@ export interface WsServerOptions {
   /**
    * Where connections and refusals are logged.
    *
-   * @default {new Logger()}
+   * @default {STDERR_LOGGER}
    */
-  logger?: Logger;
+  logger?: ServerLogger;
 }
 
 /** Counts kept by a running {@linkcode WsServer}. */
@@ -189,7 +189,7 @@ const PAGE_RESPONSE = {
  * ```
  */
 export function startWsServer(options: WsServerOptions = {}): WsServer {
-  const log = options.logger ?? new Logger();
+  const log = options.logger ?? STDERR_LOGGER;
   const broadcastClients = new Set<WebSocketConnection>();
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const idleTimeout = options.idleTimeout ?? 60_000;

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import process from "node:process";
 import { type BenchServer, startBenchServer } from "../../lib/load/bench_server.ts";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
@@ -59,11 +60,11 @@ const CLI = {
   },
 } as const;
 
-const SCRIPTS = new URL("../", import.meta.url).pathname;
+const SCRIPTS = join(import.meta.dirname!, "..");
 const SERVERS = [
   {
     name: "ours",
-    script: `${SCRIPTS}chat_server.ts`,
+    script: join(SCRIPTS, "chat_server.ts"),
     args: [
       "--port",
       "0",
@@ -76,7 +77,11 @@ const SERVERS = [
       "1000000",
     ],
   },
-  { name: "baseline", script: `${SCRIPTS}bench/baselines/chat_broadcast_baseline.ts`, args: ["0"] },
+  {
+    name: "baseline",
+    script: join(SCRIPTS, "bench/baselines/chat_broadcast_baseline.ts"),
+    args: ["0"],
+  },
 ] as const;
 
 const LF = 0x0a;

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { measureCpu, startBenchServer } from "../../lib/load/bench_server.ts";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
 import { runEchoLoad } from "../../lib/load/echo_load.ts";
@@ -57,14 +58,14 @@ const CLI = {
   },
 } as const;
 
-const SCRIPTS = new URL("../", import.meta.url).pathname;
+const SCRIPTS = join(import.meta.dirname!, "..");
 const SERVERS = [
   {
     name: "ours",
-    script: `${SCRIPTS}tcp_echo_server.ts`,
+    script: join(SCRIPTS, "tcp_echo_server.ts"),
     args: ["--port", "0", "--quiet", "--idle-timeout", "0"],
   },
-  { name: "baseline", script: `${SCRIPTS}bench/baselines/tcp_echo_baseline.ts`, args: ["0"] },
+  { name: "baseline", script: join(SCRIPTS, "bench/baselines/tcp_echo_baseline.ts"), args: ["0"] },
 ] as const;
 
 const SHAPES = [

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
@@ -33,6 +34,8 @@ import { connectTcp } from "../../lib/tcp/connect_tcp.ts";
 import { sendFile } from "../../lib/file_transfer/file_sender.ts";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
+import { writeRandomFile } from "../../lib/file_transfer/write_random_file.ts";
+import { parseListeningLine } from "../../lib/net/net_addr.ts";
 
 const MiB = 1024 * 1024;
 
@@ -132,7 +135,7 @@ async function benchOurs(
 ): Promise<Figure> {
   const dir = `${base}/received`;
   const tls = flags.includes("--tls");
-  const fixtures = new URL("../../tests/fixtures/", import.meta.url).pathname;
+  const fixtures = join(import.meta.dirname!, "..", "..", "tests", "fixtures");
   const receiverArgs = [
     "--port",
     "0",
@@ -141,7 +144,12 @@ async function benchOurs(
     "--quiet",
     ...flags.filter((flag) => flag !== "--tls"),
     ...(tls
-      ? ["--tls-cert", `${fixtures}localhost.crt`, "--tls-key", `${fixtures}localhost.key`]
+      ? [
+        "--tls-cert",
+        join(fixtures, "localhost.crt"),
+        "--tls-key",
+        join(fixtures, "localhost.key"),
+      ]
       : []),
   ];
   const receiver = new Deno.Command(Deno.execPath(), {
@@ -150,7 +158,7 @@ async function benchOurs(
       "--allow-net=127.0.0.1",
       `--allow-read=${dir}${tls ? `,${fixtures}` : ""}`,
       `--allow-write=${dir}`,
-      new URL("../file_receive.ts", import.meta.url).pathname,
+      join(import.meta.dirname!, "..", "file_receive.ts"),
       ...receiverArgs,
     ],
     stdin: "null",
@@ -159,7 +167,7 @@ async function benchOurs(
   }).spawn();
   try {
     const port = await readListeningPort(receiver.stdout);
-    const caCerts = tls ? [await Deno.readTextFile(`${fixtures}ca.crt`)] : undefined;
+    const caCerts = tls ? [await Deno.readTextFile(join(fixtures, "ca.crt"))] : undefined;
     const rates: number[] = [];
     const receiverBefore = await readProcessUsage(receiver.pid);
     const selfBefore = process.cpuUsage();
@@ -253,11 +261,11 @@ async function readListeningPort(stdout: ReadableStream<Uint8Array>): Promise<nu
       );
     }
     for (const line of decoder.decode(value)) {
-      const port = line.match(/listening on \S*:(\d+)$/)?.[1];
-      if (port) {
+      const port = parseListeningLine(line)?.port;
+      if (port !== undefined) {
         reader.releaseLock();
         stdout.pipeTo(new WritableStream()).catch(() => {});
-        return Number(port);
+        return port;
       }
     }
   }
@@ -289,18 +297,6 @@ function hashSpeed(size: number): number {
   for (let done = 0; done < size; done += chunk.length) hash.update(chunk);
   hash.digest();
   return size / ((performance.now() - started) / 1000) / 1e6;
-}
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const chunk = new Uint8Array(MiB);
-  for (let written = 0; written < size;) {
-    const n = Math.min(chunk.length, size - written);
-    for (let at = 0; at < n; at += 65_536) crypto.getRandomValues(chunk.subarray(at, at + 65_536));
-    let done = 0;
-    while (done < n) done += await file.write(chunk.subarray(done, n));
-    written += n;
-  }
 }
 
 function medianOf(values: number[]): number {

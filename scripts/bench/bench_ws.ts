@@ -20,6 +20,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { measureCpu, startBenchServer } from "../../lib/load/bench_server.ts";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
 import { runWebSocketLoad } from "../../lib/load/websocket_load.ts";
@@ -49,14 +50,14 @@ const CLI = {
   },
 } as const;
 
-const SCRIPTS = new URL("../", import.meta.url).pathname;
+const SCRIPTS = join(import.meta.dirname!, "..");
 const SERVERS = [
   {
     name: "ours",
-    script: `${SCRIPTS}ws_server.ts`,
+    script: join(SCRIPTS, "ws_server.ts"),
     args: ["--port", "0", "--quiet", "--idle-timeout", "0"],
   },
-  { name: "runtime", script: `${SCRIPTS}bench/baselines/ws_echo_baseline.ts`, args: ["0"] },
+  { name: "runtime", script: join(SCRIPTS, "bench/baselines/ws_echo_baseline.ts"), args: ["0"] },
 ] as const;
 
 const SHAPES = [

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import {
   type ChatServer,
@@ -337,16 +337,11 @@ Deno.test("a WebSocket member that never reads is dropped at the TCP member's ha
       // Sampling (not synchronisation): the most the server ever held for its clients.
       let maxQueued = 0;
       const sampler = setInterval(() => maxQueued = Math.max(maxQueued, server.queuedBytes), 5);
-      let maxGap = 0;
-      let last = performance.now();
       try {
         for (let i = 0; i < LINES; i++) {
           const line = await listener.waitFor(/<talker> /);
           assert.ok(line.includes(`<talker> ${i} x`), `message ${i} in order`);
           pacer.received(i + 1);
-          const now = performance.now();
-          maxGap = Math.max(maxGap, now - last);
-          last = now;
         }
         await pacer.done;
       } finally {
@@ -356,7 +351,8 @@ Deno.test("a WebSocket member that never reads is dropped at the TCP member's ha
       assert.ok(
         listener.messages.some((line) => /\*\*\* stuck left #lobby \(too slow\)$/.test(line)),
       );
-      assert.ok(maxGap < 3000, `the listener waited ${maxGap.toFixed(0)} ms for a message`);
+      // No wall-clock gap bound: finishing all LINES while the stuck member never reads is
+      // the proof (a room that awaited it would freeze for good; each wait has a timeout).
       assert.ok(
         logs.some((line) =>
           /\(web\): Cannot queue output: \d+ bytes exceed the hard limit of 1048576 bytes; disconnecting/

@@ -5,6 +5,7 @@ import {
   LengthPrefixedDecoder,
   LengthPrefixedDecoderStream,
 } from "../../lib/framing/length_prefixed.ts";
+import { cut, random } from "../helpers/chunking.ts";
 
 function decodeAll(chunks: Uint8Array[], maxFrameSize?: number): Uint8Array[] {
   const decoder = new LengthPrefixedDecoder({ maxFrameSize });
@@ -17,15 +18,6 @@ function decodeAll(chunks: Uint8Array[], maxFrameSize?: number): Uint8Array[] {
   return frames;
 }
 
-function cut(bytes: Uint8Array, at: number[]): Uint8Array[] {
-  const points = [
-    0,
-    ...at.filter((n) => n > 0 && n < bytes.length).sort((a, b) => a - b),
-    bytes.length,
-  ];
-  return points.slice(1).map((end, i) => bytes.slice(points[i], end));
-}
-
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -34,13 +26,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
 }
 
 Deno.test("LengthPrefixedDecoder handles a table of chunkings", () => {

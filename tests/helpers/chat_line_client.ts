@@ -6,7 +6,7 @@
 
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
 import { encodeLine, LineDecoder } from "../../lib/framing/line_decoder.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { DEFAULT_WAIT_MS, LineInbox } from "./line_inbox.ts";
 

@@ -42,6 +42,8 @@ export interface LaunchChromiumOptions {
   command?: string;
   /** How long to wait for the DevTools endpoint, default 15 s. */
   timeoutMs?: number;
+  /** More command-line flags, such as `--host-resolver-rules=MAP rebind.test 127.0.0.1`. */
+  args?: string[];
 }
 
 interface CdpReply {
@@ -346,12 +348,12 @@ export class Chromium implements AsyncDisposable {
 
   /** Starts Chromium; see {@linkcode launchChromium}. */
   static async launch(options: LaunchChromiumOptions = {}): Promise<Chromium> {
-    const { command = "chromium", timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+    const { command = "chromium", timeoutMs = DEFAULT_TIMEOUT_MS, args = [] } = options;
     const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command, {
-        args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, "about:blank"],
+        args: [...CHROMIUM_FLAGS, ...args, `--user-data-dir=${profile}`, "about:blank"],
         stdin: "null",
         stdout: "null",
         stderr: "piped",

@@ -1,7 +1,17 @@
 /**
- * Test helper: find an external tool (nc, socat, chromium, python3 with a
- * module) or decide to skip. Under `CI=true` a missing tool is a failure,
- * because .ci/run installs them all.
+ * Test helper: the one place that decides whether an external tool (nc,
+ * socat, chromium, python3 with a module) is there, and what a test does
+ * when it is not.
+ *
+ * A test that did not run must not be reported `ok`: a test that needs a tool
+ * declares `ignore: await missingTool(...)`, so on a machine without it the
+ * test shows as ignored. Under `CI=true` a missing tool fails instead, because
+ * .ci/run installs them all.
+ *
+ * ```ts ignore
+ * const NO_NC = await missingTool("nc", ["-h"]);
+ * Deno.test("our server talks to nc", { ignore: NO_NC }, async () => {...});
+ * ```
  *
  * @module
  */
@@ -10,12 +20,16 @@
 export const IN_CI = Deno.env.get("CI") === "true";
 
 const cache = new Map<string, boolean>();
+const reportedMissing = new Set<string>();
 
 /**
- * Reports whether `command --version`-like probing finds the tool.
+ * Reports whether running the tool with `probeArgs` succeeds (exit 0).
+ * Results are cached per command line.
  *
- * @param command The executable.
- * @param probeArgs Arguments for a harmless run that exits 0 when the tool works.
+ * @param command The executable, on PATH or as a path.
+ * @param probeArgs Arguments for a harmless run that exits 0 when the tool
+ *   works (`["-c", "import websockets"]` checks a Python module too).
+ * @returns Whether the tool is there and works.
  */
 export async function hasTool(command: string, probeArgs: string[] = ["-h"]): Promise<boolean> {
   const key = `${command} ${probeArgs.join(" ")}`;
@@ -38,12 +52,39 @@ export async function hasTool(command: string, probeArgs: string[] = ["-h"]): Pr
 }
 
 /**
- * Returns whether a test needing `command` should run: true if present; false
- * (skip, with a note) if absent on a developer machine; throws under CI.
+ * The `ignore:` value for a test that needs a tool: `true` (ignored) when the
+ * tool is missing on a developer machine. Under `CI=true` it returns `false`
+ * so the test runs and fails, and it also registers one failing test that
+ * names the tool, so the cause is the first thing in the report.
+ *
+ * @param command The executable, on PATH or as a path.
+ * @param probeArgs Arguments for a harmless run that exits 0 when it works.
+ * @returns Whether to ignore the test.
  */
-export async function requireTool(command: string, probeArgs: string[] = ["-h"]): Promise<boolean> {
-  if (await hasTool(command, probeArgs)) return true;
-  if (IN_CI) throw new Error(`${command} is required under CI=true (.ci/run installs it)`);
-  console.warn(`skipping: ${command} is not installed`);
+export async function missingTool(
+  command: string,
+  probeArgs: string[] = ["-h"],
+): Promise<boolean> {
+  return ignoreUnless(`${command} ${probeArgs.join(" ")}`, await hasTool(command, probeArgs));
+}
+
+/**
+ * The `ignore:` value for a test that needs something a probe found present
+ * or not (a tool, a cached download): the same rule as
+ * {@linkcode missingTool}, for a check of your own.
+ *
+ * @param what What is needed, as the failing test under CI names it.
+ * @param present Whether it is there.
+ * @returns Whether to ignore the test.
+ */
+export function ignoreUnless(what: string, present: boolean): boolean {
+  if (present) return false;
+  if (!IN_CI) return true;
+  if (!reportedMissing.has(what)) {
+    reportedMissing.add(what);
+    Deno.test(`${what} works, as CI=true requires (.ci/run installs it)`, () => {
+      throw new Error(`${what} failed or is not installed; CI=true needs every interop tool`);
+    });
+  }
   return false;
 }

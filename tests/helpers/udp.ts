@@ -1,14 +1,11 @@
 /**
- * Shared pieces of the UDP tests: spawning the scripts, external tools,
- * bounded receives, and a lossy relay.
+ * Shared pieces of the UDP tests: bounded receives and a lossy relay.
+ * (Spawning scripts and tools: script_process.ts; tools: external_tool.ts.)
  *
  * @module
  */
 
 import { decodeEchoProbe } from "../../lib/udp/echo_probe.ts";
-
-/** The project root, so spawned scripts pick up deno.json. */
-export const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Opens a UDP socket on an ephemeral port. */
 export function udpSocket(hostname = "127.0.0.1"): Deno.DatagramConn {
@@ -33,120 +30,6 @@ export async function receiveWithin(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * True when `tool` is on PATH. Absent tools skip their tests, except under
- * CI=true, where an absent tool is a failure.
- */
-export async function haveTool(tool: string): Promise<boolean> {
-  const found = await new Deno.Command("sh", {
-    args: ["-c", `command -v ${tool}`],
-    stdout: "null",
-    stderr: "null",
-  }).output().then((out) => out.success, () => false);
-  if (!found && Deno.env.get("CI") === "true") {
-    throw new Error(`${tool} is not installed, and CI=true requires it (apt-get install ${tool})`);
-  }
-  return found;
-}
-
-/** Collects a stream's text and lets a test wait until it contains something. */
-export class TextCollector {
-  text = "";
-  /** Resolves when the stream ends. */
-  readonly done: Promise<void>;
-  #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = (async () => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        this.text += chunk;
-        this.#waiters = this.#waiters.filter(({ pattern, resolve }) => {
-          const match = this.text.match(pattern);
-          if (match) resolve(match);
-          return !match;
-        });
-      }
-    })();
-  }
-
-  /** Resolves with the first match of `pattern`, or rejects after `ms` or at the end of the stream. */
-  async waitFor(pattern: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
-    const match = this.text.match(pattern);
-    if (match) return match;
-    const { promise, resolve } = Promise.withResolvers<RegExpMatchArray>();
-    this.#waiters.push({ pattern, resolve });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const failure = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${pattern} in: ${this.text}`)),
-        ms,
-      );
-      this.done.then(() =>
-        reject(new Error(`stream ended without ${pattern}; it said: ${this.text}`))
-      );
-    });
-    try {
-      return await Promise.race([promise, failure]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** A spawned process with its output collected. */
-export interface Spawned {
-  child: Deno.ChildProcess;
-  stdout: TextCollector;
-  stderr: TextCollector;
-  /** Waits for the exit and for all output. */
-  finish(): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-/** Spawns a program with piped stdio and collects its output. */
-export function spawn(command: string, args: string[], stdin: "piped" | "null" = "null"): Spawned {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    stdin,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const stdout = new TextCollector(child.stdout);
-  const stderr = new TextCollector(child.stderr);
-  return {
-    child,
-    stdout,
-    stderr,
-    async finish() {
-      const [status] = await Promise.all([child.status, stdout.done, stderr.done]);
-      return { code: status.code, stdout: stdout.text, stderr: stderr.text };
-    },
-  };
-}
-
-/** Spawns one of our scripts with `deno run --unstable-net` and the given permissions. */
-export function spawnScript(
-  script: string,
-  args: string[],
-  options: { allowNet?: string; stdin?: "piped" | "null" } = {},
-): Spawned {
-  return spawn(Deno.execPath(), [
-    "run",
-    "--unstable-net",
-    `--allow-net=${options.allowNet ?? "127.0.0.1"}`,
-    `scripts/${script}`,
-    ...args,
-  ], options.stdin ?? "null");
-}
-
-/** Writes `text` to a child's stdin and closes it. */
-export async function writeAndClose(child: Deno.ChildProcess, text: string): Promise<void> {
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
 }
 
 /** What the relay should do to the traffic, by 1-based position. */

@@ -2,8 +2,10 @@
 // the DevTools protocol with the runtime's own WebSocket, connects to /echo and gets its echo.
 // The browser sends Origin: http://127.0.0.1:PORT, which the default Origin policy accepts.
 import assert from "node:assert/strict";
-import { requireTool } from "../helpers/external_tool.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 import { startScript } from "../helpers/script_process.ts";
+
+const NO_CHROMIUM = await missingTool("chromium", ["--version"]);
 
 /** A minimal DevTools protocol client: numbered commands with replies matched by id, events. */
 class DevTools implements Disposable {
@@ -59,53 +61,55 @@ class DevTools implements Disposable {
   }
 }
 
-Deno.test("the ws_server page echoes a message in headless Chromium", async () => {
-  if (!await requireTool("chromium", ["--version"])) return;
-  await using server = await startScript("ws_server.ts", ["--port", "0"]);
-  const profile = await Deno.makeTempDir({ prefix: "ws_browser_test_" });
-  const browser = new Deno.Command("chromium", {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--remote-debugging-port=0",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      `--user-data-dir=${profile}`,
-      "about:blank",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
-    // Chromium prints "DevTools listening on ws://..." on stderr once it is ready.
-    const lines = browser.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    let match: RegExpMatchArray | null = null;
-    while (!(match = seen.match(/DevTools listening on (ws:\/\/\S+)/))) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error(`Chromium exited early:\n${seen}`);
-      seen += value;
-    }
-    // Cancelling the decoded stream cancels stderr itself: Chromium's later output is dropped.
-    await lines.cancel();
-    using devtools = await DevTools.connect(match[1]!);
-    const { targetId } = await devtools.send("Target.createTarget", {
-      url: "about:blank",
-    }) as { targetId: string };
-    const { sessionId } = await devtools.send("Target.attachToTarget", {
-      targetId,
-      flatten: true,
-    }) as { sessionId: string };
-    await devtools.send("Page.enable", {}, sessionId);
-    const loaded = devtools.nextEvent("Page.loadEventFired");
-    await devtools.send("Page.navigate", { url: `http://127.0.0.1:${server.port}/` }, sessionId);
-    await loaded;
-    // The page script: connect, send once open, and resolve with the log once the echo is in.
-    const script = `new Promise((resolve, reject) => {
+Deno.test(
+  "the ws_server page echoes a message in headless Chromium",
+  { ignore: NO_CHROMIUM },
+  async () => {
+    await using server = await startScript("ws_server.ts", ["--port", "0"]);
+    const profile = await Deno.makeTempDir({ prefix: "ws_browser_test_" });
+    const browser = new Deno.Command("chromium", {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--remote-debugging-port=0",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        `--user-data-dir=${profile}`,
+        "about:blank",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      // Chromium prints "DevTools listening on ws://..." on stderr once it is ready.
+      const lines = browser.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      let match: RegExpMatchArray | null = null;
+      while (!(match = seen.match(/DevTools listening on (ws:\/\/\S+)/))) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`Chromium exited early:\n${seen}`);
+        seen += value;
+      }
+      // Cancelling the decoded stream cancels stderr itself: Chromium's later output is dropped.
+      await lines.cancel();
+      using devtools = await DevTools.connect(match[1]!);
+      const { targetId } = await devtools.send("Target.createTarget", {
+        url: "about:blank",
+      }) as { targetId: string };
+      const { sessionId } = await devtools.send("Target.attachToTarget", {
+        targetId,
+        flatten: true,
+      }) as { sessionId: string };
+      await devtools.send("Page.enable", {}, sessionId);
+      const loaded = devtools.nextEvent("Page.loadEventFired");
+      await devtools.send("Page.navigate", { url: `http://127.0.0.1:${server.port}/` }, sessionId);
+      await loaded;
+      // The page script: connect, send once open, and resolve with the log once the echo is in.
+      const script = `new Promise((resolve, reject) => {
       const go = () => {
         document.getElementById("connect").click();
         const started = Date.now();
@@ -123,18 +127,23 @@ Deno.test("the ws_server page echoes a message in headless Chromium", async () =
       };
       go();
     })`;
-    const evaluated = await devtools.send("Runtime.evaluate", {
-      expression: script,
-      awaitPromise: true,
-      returnByValue: true,
-    }, sessionId) as { result: { value: string }; exceptionDetails?: unknown };
-    assert.equal(evaluated.exceptionDetails, undefined, JSON.stringify(evaluated.exceptionDetails));
-    const { result } = evaluated;
-    assert.match(result.value, /open \/echo\n> hello from chromium\n< hello from chromium/);
-    await server.waitForLine(/opened \/echo/);
-  } finally {
-    browser.kill("SIGKILL");
-    await browser.status;
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
-});
+      const evaluated = await devtools.send("Runtime.evaluate", {
+        expression: script,
+        awaitPromise: true,
+        returnByValue: true,
+      }, sessionId) as { result: { value: string }; exceptionDetails?: unknown };
+      assert.equal(
+        evaluated.exceptionDetails,
+        undefined,
+        JSON.stringify(evaluated.exceptionDetails),
+      );
+      const { result } = evaluated;
+      assert.match(result.value, /open \/echo\n> hello from chromium\n< hello from chromium/);
+      await server.waitForLine(/opened \/echo/);
+    } finally {
+      browser.kill("SIGKILL");
+      await browser.status;
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+);

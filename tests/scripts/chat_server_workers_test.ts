@@ -49,6 +49,9 @@ Deno.test({
       await alice.send("alice");
       await alice.waitFor(/\*\*\* alice joined #lobby \(1 here\)/);
       await alice.send("said before bob came");
+      // /who is answered by the owner after it took the line: then it is in the history.
+      await alice.send("/who");
+      await alice.waitFor(/^\*\*\* 1 in #lobby: alice$/);
       await bob.send("ALICE");
       await bob.waitFor(/cannot use nick "ALICE": it is taken/);
       await bob.send("bob");

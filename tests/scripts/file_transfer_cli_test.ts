@@ -4,10 +4,13 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { readProcessUsage } from "../../lib/load/process_usage.ts";
-import { closeQuietly } from "../../lib/tcp/serve_tcp.ts";
+import { closeQuietly } from "../../lib/io/close_quietly.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 import { runScript, type ScriptProcess, startScript } from "../helpers/script_process.ts";
+import { writeRandomFile } from "../../lib/file_transfer/write_random_file.ts";
+import { missingTool } from "../helpers/external_tool.ts";
 
 const SEND = "file_send.ts";
 const RECEIVE = "file_receive.ts";
@@ -27,18 +30,6 @@ function receiveFlags(dir: string): string[] {
 
 function sendFlags(file: string): string[] {
   return ["--allow-net=127.0.0.1", `--allow-read=${file}`];
-}
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const chunk = new Uint8Array(MiB);
-  for (let written = 0; written < size;) {
-    const n = Math.min(chunk.length, size - written);
-    for (let at = 0; at < n; at += 65_536) crypto.getRandomValues(chunk.subarray(at, at + 65_536));
-    let done = 0;
-    while (done < n) done += await file.write(chunk.subarray(done, n));
-    written += n;
-  }
 }
 
 /** Compares two files 1 MiB at a time, without holding either. */
@@ -176,7 +167,7 @@ Deno.test({
       assert.equal(sent.code, 0, sent.stderr);
       assert.match(
         decoder.decode(sent.stdout),
-        /^sent big\.bin: 200\.0 MiB in [\d.]+ s \([\d.]+ MB\/s\), sha256 [0-9a-f]{64}, verified by the receiver\n$/,
+        /^sent big\.bin: 200\.0 MiB in [\d.]+ s \([\d.]+ MiB\/s\), sha256 [0-9a-f]{64}, verified by the receiver\n$/,
       );
       assert.ok(!sent.stderr.includes("\r"), "no progress bar when stderr is not a terminal");
       await assertSameFile(`${dir}/big.bin`, source);
@@ -267,11 +258,29 @@ Deno.test("file_send.ts explains a missing file, missing permission and a receiv
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
-    const refused = await runScript(SEND, ["--port", String(port), "--retries", "0", file], {
+    // With the default --retries 3: a refused first connection fails at once,
+    // without a warning per retry (nothing listens there; waiting will not help).
+    const refused = await runScript(SEND, ["--port", String(port), file], {
       denoFlags: sendFlags(file),
     });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, new RegExp(`is the server running on 127\\.0\\.0\\.1:${port}\\?`));
+    assert.equal(
+      refused.stderr,
+      `error: connection refused: is the server running on 127.0.0.1:${port}?\n`,
+    );
+
+    // Not a file-transfer receiver: the echo server sends our header back.
+    await using echo = await startScript("tcp_echo_server.ts", ["--port", "0"], {
+      denoFlags: ["--allow-net=127.0.0.1"],
+    });
+    const echoed = await runScript(SEND, ["--port", String(echo.port), file], {
+      denoFlags: sendFlags(file),
+    });
+    assert.equal(echoed.code, 1);
+    assert.equal(
+      echoed.stderr,
+      `error: cannot send small.txt: 127.0.0.1:${echo.port} does not speak the file-transfer protocol (it echoed our header: an echo server?)\n`,
+    );
   } finally {
     await Deno.remove(base, { recursive: true });
   }
@@ -314,6 +323,211 @@ Deno.test("file_receive.ts serves TLS with the echo server's flags and file_send
     });
     assert.equal(plain.code, 1);
     assert.equal((await receiver.interrupt()).code, 0);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+/** The receiver's flags for a secret file next to its directory. */
+function secretReceiveFlags(dir: string, secretFile: string): string[] {
+  return ["--allow-net=127.0.0.1", `--allow-read=${dir},${secretFile}`, `--allow-write=${dir}`];
+}
+
+Deno.test("file_receive.ts --secret-file takes files only from senders that know the secret", async () => {
+  const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
+  try {
+    const dir = `${base}/received`;
+    const secretFile = `${base}/secret.txt`;
+    const file = `${base}/photo.bin`;
+    await Deno.writeTextFile(secretFile, "tea for two\n");
+    await writeRandomFile(file, 300_000);
+    await using receiver = await startScript(
+      RECEIVE,
+      ["--port", "0", "--dir", dir, "--secret-file", secretFile],
+      { denoFlags: secretReceiveFlags(dir, secretFile) },
+    );
+    await receiver.waitForLine(/from senders that know the secret/);
+    const port = String(receiver.port);
+
+    const none = await runScript(SEND, ["--port", port, file], { denoFlags: sendFlags(file) });
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      /^error: the receiver refused the file: this receiver needs --secret: give it with --secret-file PATH/,
+    );
+    const wrong = await runScript(SEND, ["--port", port, "--secret", "tea for three", file], {
+      denoFlags: sendFlags(file),
+    });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stderr, "error: the receiver refused the file: wrong secret\n");
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written, not even a .part");
+
+    // The environment variable, so the secret is not in `ps`.
+    const right = await runScript(SEND, ["--port", port, file], {
+      denoFlags: [...sendFlags(file), "--allow-env=FILE_TRANSFER_SECRET"],
+      env: { FILE_TRANSFER_SECRET: "tea for two" },
+    });
+    assert.equal(right.code, 0, right.stderr);
+    assert.equal(right.stderr, "");
+    await assertSameFile(`${dir}/photo.bin`, file);
+    await receiver.waitForLine(/refused: wrong secret/);
+
+    assert.equal((await receiver.interrupt()).code, 0);
+    assert.ok(receiver.stderr.some((line) => /shut down: saved 1 file, 2 unsaved/.test(line)));
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("file_receive.ts warns when it listens off loopback without --secret, and not with one", async () => {
+  // Bind only: nothing is sent to 0.0.0.0.
+  const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
+  try {
+    const dir = `${base}/received`;
+    const flags = ["--allow-net=0.0.0.0", `--allow-read=${dir}`, `--allow-write=${dir}`];
+    {
+      await using open = await startScript(
+        RECEIVE,
+        ["--host", "0.0.0.0", "--port", "0", "--dir", dir],
+        { denoFlags: flags },
+      );
+      const warning = await open.waitForLine(/no --secret/);
+      assert.match(
+        warning,
+        /no --secret: anyone who can reach 0\.0\.0\.0:\d+ can write files of up to 1\.0 GiB into .*received\/; use --secret-file, with --tls-cert/,
+      );
+      assert.equal((await open.interrupt()).code, 0);
+    }
+    {
+      await using guarded = await startScript(
+        RECEIVE,
+        ["--host", "0.0.0.0", "--port", "0", "--dir", dir, "--secret", "x"],
+        { denoFlags: flags },
+      );
+      await guarded.waitForLine(/saving files in/);
+      assert.equal((await guarded.interrupt()).code, 0);
+      assert.equal(guarded.countLines(/no --secret/), 0);
+    }
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("file_receive.ts fails at startup with advice when the system will not let it write in --dir", async () => {
+  // Regression (newcomer trial B10): the Deno permission was checked at
+  // startup but not the directory's own mode, so the receiver said "saving
+  // files in D/" and failed only when a file arrived. Root may write
+  // anywhere, so as root the receiver runs as nobody (setpriv).
+  const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
+  try {
+    const dir = `${base}/readonly`;
+    await Deno.mkdir(dir);
+    await Deno.chmod(base, 0o755);
+    await Deno.chmod(dir, 0o555);
+    const id = await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output();
+    const root = decoder.decode(id.stdout).trim() === "0";
+    const args = [
+      "run",
+      `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      join(import.meta.dirname!, "../../scripts/file_receive.ts"),
+      "--port",
+      "0",
+      "--dir",
+      dir,
+    ];
+    const command = root
+      ? new Deno.Command("setpriv", {
+        args: ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Deno.execPath(), ...args],
+        env: { NO_COLOR: "1", DENO_DIR: `${base}/deno_dir` },
+        stdout: "piped",
+        stderr: "piped",
+      })
+      : new Deno.Command(Deno.execPath(), {
+        args,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      });
+    if (root) {
+      await Deno.mkdir(`${base}/deno_dir`);
+      await Deno.chmod(`${base}/deno_dir`, 0o777);
+    }
+    const output = await command.output();
+    const stderr = decoder.decode(output.stderr);
+    assert.equal(output.code, 1, stderr);
+    assert.equal(decoder.decode(output.stdout), "", "no listening line");
+    assert.equal(
+      stderr,
+      `error: cannot use --dir ${dir}: cannot create files in it (Permission denied (os error 13)): fix its permissions or choose another --dir\n`,
+    );
+  } finally {
+    await Deno.chmod(`${base}/readonly`, 0o755).catch(() => {});
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("nc pushing a file into file_receive.ts reads a plain-text hint", {
+  ignore: await missingTool("nc", ["-h"]),
+}, async () => {
+  const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
+  try {
+    const dir = `${base}/received`;
+    await using receiver = await startScript(RECEIVE, ["--port", "0", "--dir", dir], {
+      denoFlags: receiveFlags(dir),
+    });
+    const nc = await new Deno.Command("nc", {
+      args: ["-N", "127.0.0.1", String(receiver.port)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = nc.stdin.getWriter();
+    await writer.write(await Deno.readFile(new URL("../../deno.json", import.meta.url)));
+    await writer.close();
+    const output = await nc.output();
+    assert.match(
+      decoder.decode(output.stdout),
+      /^error: this port speaks the file-transfer protocol of file_send\.ts .*deno task file-send FILE`\n$/,
+    );
+    await receiver.waitForLine(/refused: not a file-transfer client/);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("file_send.ts waits for a busy receiver and says so once per retry, then sends", async () => {
+  const base = await Deno.makeTempDir({ prefix: "file_transfer_cli_" });
+  try {
+    const dir = `${base}/received`;
+    const file = `${base}/a.txt`;
+    await Deno.writeTextFile(file, "hello\n");
+    await using receiver = await startScript(
+      RECEIVE,
+      ["--port", "0", "--dir", dir, "--max-connections", "1"],
+      { denoFlags: receiveFlags(dir) },
+    );
+    // Holds the only slot until the sender has said it will retry.
+    const held = await Deno.connect({ hostname: "127.0.0.1", port: receiver.port });
+    try {
+      // Accepted first (the kernel queues connections in order), so the sender is refused.
+      await using sender = await startScript(SEND, ["--port", String(receiver.port), file], {
+        denoFlags: sendFlags(file),
+        waitForListening: false,
+      });
+      const warning = await sender.waitForLine(/^warning:/);
+      assert.equal(
+        warning,
+        "warning: the receiver is busy (1 sender at once) — retry 1 of 3 in 0.5 s",
+      );
+      closeQuietly(held);
+      const status = await sender.child.status;
+      await sender.waitForLine(/^sent a\.txt/);
+      assert.equal(status.code, 0, sender.stderr.join("\n"));
+    } finally {
+      closeQuietly(held);
+    }
   } finally {
     await Deno.remove(base, { recursive: true });
   }

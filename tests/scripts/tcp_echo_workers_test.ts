@@ -18,12 +18,13 @@ Deno.test({
   async fn() {
     await using server = await startScript(
       "tcp_echo_server.ts",
-      ["--port", "0", "--workers", "2"],
+      ["--port", "0", "--workers", "2", "--verbose"],
       {
         denoFlags: WORKER_FLAGS,
       },
     );
-    // Each worker prefixes its log lines; connect until both have served someone.
+    // Each worker prefixes its log lines (--verbose logs each connection); connect until both
+    // have served someone.
     const both = () =>
       server.countLines(/^\[w0\].*connected/) > 0 && server.countLines(/^\[w1\].*connected/) > 0;
     let served = 0;

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { serveUdp } from "../../lib/udp/serve_udp.ts";
 import { Logger } from "../../lib/cli/log.ts";
-import { haveTool, receiveWithin, spawn, spawnScript, udpSocket } from "../helpers/udp.ts";
+import { receiveWithin, udpSocket } from "../helpers/udp.ts";
+import { spawn, spawnScript } from "../helpers/script_process.ts";
+import { missingTool } from "../helpers/external_tool.ts";
+
+const NO_SOCAT = await missingTool("socat", ["-V"]);
+const NO_NC = await missingTool("nc", ["-h"]);
 
 const quiet = new Logger({ level: "error" });
 const echo = (datagram: Uint8Array) => datagram;
@@ -210,7 +215,32 @@ Deno.test("udp_echo_server.ts prints its address, echoes, and prints stats on SI
   }
   const { code, stderr } = await server.finish();
   assert.equal(code, 0);
-  assert.match(stderr, /shut down: received 1, echoed 1, dropped 0/);
+  assert.match(stderr, /info +shut down: received 1, echoed 1, dropped 0/);
+});
+
+Deno.test("udp_echo_server.ts with --host twice listens on both loopbacks, one port, one summary", async () => {
+  const server = spawnScript(
+    "udp_echo_server.ts",
+    ["--host", "127.0.0.1", "--host", "::1", "--port", "0"],
+    { allowNet: "127.0.0.1,[::1]" },
+  );
+  try {
+    const [, port4] = await server.stdout.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/);
+    const [, port6] = await server.stdout.waitFor(/listening on \[::1\]:(\d+)\n/);
+    assert.equal(port6, port4, "--port 0 picks one port for every host");
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      const addr: Deno.NetAddr = { transport: "udp", hostname, port: Number(port4) };
+      const payload = new TextEncoder().encode(`via ${hostname}`);
+      assert.deepEqual(await roundTrip(addr, payload), payload);
+    }
+  } finally {
+    server.child.kill("SIGINT");
+  }
+  const { code, stdout, stderr } = await server.finish();
+  assert.equal(code, 0);
+  assert.equal(stdout.match(/listening on/g)?.length, 2);
+  assert.equal(stderr.match(/shutting down/g)?.length, 1, stderr);
+  assert.match(stderr, /info +shut down: received 2, echoed 2, dropped 0/);
 });
 
 Deno.test("udp_echo_server.ts listens on IPv6 with brackets in its address line", async () => {
@@ -257,35 +287,45 @@ Deno.test("udp_echo_server.ts without net permission names the flag to add", asy
     .finish();
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /--allow-net=127\.0\.0\.1/);
+  // The whole command, for a `deno task` user who typed no flags (newcomer trial B9).
+  assert.match(
+    denied.stderr,
+    /\nrun: deno run --unstable-net --allow-net=127\.0\.0\.1 scripts\/udp_echo_server\.ts --port 0\n/,
+  );
 });
 
-Deno.test("socat as a client gets its datagram echoed by our server", async () => {
-  if (!await haveTool("socat")) return;
-  await using server = serveUdp(echo, { logger: quiet });
-  const socat = spawn("socat", ["-t", "0.1", "-", `UDP:127.0.0.1:${server.addr.port}`], "piped");
-  const writer = socat.child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("via socat\n"));
-  // socat exits 0.1 s (-t) after its stdin closes; the echo is already back by then.
-  await socat.stdout.waitFor(/via socat\n/);
-  await writer.close();
-  const { code, stdout } = await socat.finish();
-  assert.equal(code, 0);
-  assert.equal(stdout, "via socat\n");
-});
+Deno.test(
+  "socat as a client gets its datagram echoed by our server",
+  { ignore: NO_SOCAT },
+  async () => {
+    await using server = serveUdp(echo, { logger: quiet });
+    const socat = spawn("socat", ["-t", "0.1", "-", `UDP:127.0.0.1:${server.addr.port}`], "piped");
+    const writer = socat.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("via socat\n"));
+    // socat exits 0.1 s (-t) after its stdin closes; the echo is already back by then.
+    await socat.stdout.waitFor(/via socat\n/);
+    await writer.close();
+    const { code, stdout } = await socat.finish();
+    assert.equal(code, 0);
+    assert.equal(stdout, "via socat\n");
+  },
+);
 
-Deno.test("socat as a client over IPv6 gets its datagram echoed", async () => {
-  if (!await haveTool("socat")) return;
-  await using server = serveUdp(echo, { hostname: "::1", logger: quiet });
-  const socat = spawn("socat", ["-t", "0.1", "-", `UDP6:[::1]:${server.addr.port}`], "piped");
-  const writer = socat.child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("six via socat\n"));
-  await socat.stdout.waitFor(/six via socat\n/);
-  await writer.close();
-  assert.equal((await socat.finish()).stdout, "six via socat\n");
-});
+Deno.test(
+  "socat as a client over IPv6 gets its datagram echoed",
+  { ignore: NO_SOCAT },
+  async () => {
+    await using server = serveUdp(echo, { hostname: "::1", logger: quiet });
+    const socat = spawn("socat", ["-t", "0.1", "-", `UDP6:[::1]:${server.addr.port}`], "piped");
+    const writer = socat.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("six via socat\n"));
+    await socat.stdout.waitFor(/six via socat\n/);
+    await writer.close();
+    assert.equal((await socat.finish()).stdout, "six via socat\n");
+  },
+);
 
-Deno.test("nc -u as a client gets each line echoed by our server", async () => {
-  if (!await haveTool("nc")) return;
+Deno.test("nc -u as a client gets each line echoed by our server", { ignore: NO_NC }, async () => {
   await using server = serveUdp(echo, { logger: quiet });
   const nc = spawn("nc", ["-u", "127.0.0.1", String(server.addr.port)], "piped");
   const writer = nc.child.stdin.getWriter();
@@ -315,4 +355,47 @@ Deno.test("udp_echo_server.ts without --unstable-net says to add it", async () =
   ]).finish();
   assert.equal(result.code, 1);
   assert.match(result.stderr, /Deno\.listenDatagram is unstable, run with --unstable-net/);
+});
+
+Deno.test("udp_echo_server.ts with a full source table still answers a new source", async () => {
+  // Two real sources, 127.0.0.1 and ::1, on a dual-stack socket (bound to ::,
+  // only ever sent to over loopback), and room for one: the IPv4 source keeps
+  // its bucket drained, the IPv6 one pings.
+  const server = spawnScript("udp_echo_server.ts", [
+    "--host",
+    "::",
+    "--port",
+    "0",
+    "--rate",
+    "0.001", // nothing refills during the test
+    "--burst",
+    "3",
+    "--max-sources",
+    "1",
+  ], { allowNet: "[::],127.0.0.1,[::1]" });
+  const drainer = udpSocket("127.0.0.1");
+  const newcomer = udpSocket("::1");
+  try {
+    const [, port] = await server.stdout.waitFor(/listening on \[::\]:(\d+)/);
+    const toV4: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: Number(port) };
+    const toV6: Deno.NetAddr = { transport: "udp", hostname: "::1", port: Number(port) };
+    for (let i = 0; i < 5; i++) await drainer.send(new Uint8Array([i]), toV4);
+    for (let i = 0; i < 3; i++) await receiveWithin(drainer); // its burst, then nothing
+    for (let ping = 0; ping < 10; ping++) {
+      // Each round the drainer comes back first and takes the table's one slot.
+      await drainer.send(new Uint8Array([100 + ping]), toV4);
+      await newcomer.send(new Uint8Array([ping]), toV6);
+      const [reply] = await receiveWithin(newcomer);
+      assert.deepEqual([...reply], [ping], `ping ${ping}`);
+    }
+    await server.stderr.waitFor(/source table full \(--max-sources 1\): forgetting the least/);
+  } finally {
+    drainer.close();
+    newcomer.close();
+    server.child.kill("SIGINT");
+  }
+  const { code, stderr } = await server.finish();
+  assert.equal(code, 0);
+  const evicted = stderr.match(/sources evicted (\d+)/);
+  assert.ok(evicted && Number(evicted[1]) >= 1, stderr);
 });

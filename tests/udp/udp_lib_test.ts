@@ -58,17 +58,39 @@ Deno.test("SourceRateLimiter allows a burst, refills at the rate and keeps sourc
   assert.deepEqual(take("a", 2), ["allowed", "rate-limited"]);
 });
 
-Deno.test("SourceRateLimiter bounds its table and forgets only idle sources", () => {
+Deno.test("SourceRateLimiter with a full table forgets the least recently seen source", () => {
   let now = 0;
   const limiter = new SourceRateLimiter({ rate: 1, burst: 1, maxSources: 2, now: () => now });
-  assert.deepEqual(limiter.check("a"), "allowed");
-  assert.deepEqual(limiter.check("b"), "allowed");
-  // both buckets are empty, so neither may be forgotten
-  assert.deepEqual(limiter.check("c"), "too-many-sources");
-  assert.deepEqual(limiter.sourceCount, 2);
-  now += 1500; // both refilled: they are like new, forgetting them is lossless
-  assert.deepEqual(limiter.check("c"), "allowed");
-  assert.deepEqual(limiter.sourceCount, 1);
+  assert.equal(limiter.check("a"), "allowed");
+  assert.equal(limiter.check("b"), "allowed");
+  assert.equal(limiter.check("a"), "rate-limited"); // "a" is now the most recently seen
+  assert.equal(limiter.check("c"), "allowed", "a newcomer gets in although both are drained");
+  assert.equal(limiter.sourceCount, 2);
+  assert.equal(limiter.evictions, 1, "b was forgotten while over its rate");
+  assert.equal(limiter.check("a"), "rate-limited", "a kept its drained bucket");
+  now += 1500; // every bucket refilled: forgetting one now loses nothing
+  assert.equal(limiter.check("d"), "allowed");
+  assert.equal(limiter.evictions, 1);
+});
+
+// Regression (issue 10, section 5): with 150 sources keeping their buckets
+// drained and room for 100, a new source got "too-many-sources" for every
+// datagram, because only sources with a full bucket could be forgotten.
+Deno.test("SourceRateLimiter: 150 sources drain their buckets, a newcomer still gets its 10 pings in", () => {
+  let now = 0;
+  const limiter = new SourceRateLimiter({ rate: 10, burst: 5, maxSources: 100, now: () => now });
+  const drainers = Array.from({ length: 150 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  let answered = 0;
+  for (let ping = 0; ping < 10; ping++) {
+    // Between two pings (100 ms apart) each drainer sends 10 datagrams, twice its rate.
+    for (let round = 0; round < 10; round++) {
+      now += 10;
+      for (const source of drainers) limiter.check(source);
+    }
+    if (limiter.check("192.0.2.1") === "allowed") answered++;
+    assert.ok(limiter.sourceCount <= 100, "memory stays bounded");
+  }
+  assert.equal(answered, 10);
 });
 
 Deno.test("SourceRateLimiter rejects a non-positive rate or table size", () => {
@@ -141,7 +163,8 @@ Deno.test("DatagramRequester matches replies by id and counts duplicates and str
 Deno.test("DatagramRequester resends after a timeout and a late first reply completes the request once", async () => {
   // The server ignores the first copy of every request and answers later ones.
   const server = scriptedServer((request, index) => index === 1 ? [] : [request]);
-  const requester = new DatagramRequester(server.addr, { timeout: 50, retries: 3 });
+  // 200 ms per try: the answer to the second copy has 600 ms to arrive, even on a loaded machine.
+  const requester = new DatagramRequester(server.addr, { timeout: 200, retries: 3 });
   try {
     const reply = await requester.request(7, encodeEchoProbe(7));
     assert.ok(reply.attempts >= 2, `expected a resend, got ${reply.attempts} attempts`);

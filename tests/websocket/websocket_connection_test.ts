@@ -6,6 +6,9 @@ import {
   WebSocketConnection,
   type WebSocketConnectionOptions,
 } from "../../lib/websocket/websocket_connection.ts";
+import { WebSocketDecoder, type WebSocketEvent } from "../../lib/websocket/websocket_decoder.ts";
+import { encodeFrame, OPCODE } from "../../lib/websocket/websocket_frame.ts";
+import { writeAll } from "../../lib/io/write_all.ts";
 
 /** A connected TCP pair wrapped as server and client WebSockets (the handshake is skipped). */
 async function pair(
@@ -133,3 +136,91 @@ Deno.test("WebSocketConnection reads only when asked, so a slow consumer pushes 
     assert.equal((received.data as Uint8Array)[0], i & 0xff);
   }
 });
+
+/** A server WebSocket and the raw TCP client end, for sending exact bytes. */
+async function rawPair(serverOptions: WebSocketConnectionOptions = {}) {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [serverConn, client] = await Promise.all([
+    listener.accept(),
+    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+  ]);
+  const server = new WebSocketConnection(serverConn, new ChunkReader(serverConn), serverOptions);
+  const p = {
+    server,
+    client,
+    /** Reads the server's frames until it closes the TCP connection. */
+    async readAll(): Promise<WebSocketEvent[]> {
+      const decoder = new WebSocketDecoder({ role: "client" });
+      const events: WebSocketEvent[] = [];
+      const reader = new ChunkReader(client);
+      for (let chunk; (chunk = await reader.read()) !== null;) {
+        decoder.decode(chunk, events);
+        // Our end of the closing handshake: the server then closes TCP, which ends the loop.
+        if (events.at(-1)?.type === "close") await p.client.closeWrite();
+      }
+      return events;
+    },
+    async [Symbol.asyncDispose]() {
+      if (server.readyState === "open") server.close(1000).catch(() => {});
+      await server.closed;
+      client.close();
+    },
+  };
+  return p;
+}
+
+// Regression: a valid message that arrived in the same read as a later protocol error was handed
+// to the application, but the connection had already queued its Close frame, so the echo was
+// refused (Autobahn 3.2, 4.1.3 and others reported NON-STRICT). The error now waits in the inbox
+// behind the messages that preceded it.
+Deno.test("WebSocketConnection answers valid messages that precede a protocol error, in every chunking", async () => {
+  const valid = [
+    encodeFrame(OPCODE.TEXT, "first", { mask: true }),
+    encodeFrame(OPCODE.BINARY, new Uint8Array([1, 2]), { mask: true }),
+  ];
+  const invalid = encodeFrame(OPCODE.TEXT, "bad", { mask: true, rsv: 2 }); // RSV2: never valid
+  const after = encodeFrame(OPCODE.TEXT, "after the error", { mask: true });
+  const all = concatBytes([...valid, invalid, after]);
+  const firstBad = valid[0]!.length + valid[1]!.length;
+  const chunkings: [string, number[]][] = [
+    ["everything in one write", []],
+    ["the bad frame's header split from its first byte", [firstBad + 1]],
+    ["the valid frames in one write, the bad one in the next", [firstBad]],
+    ["split inside the first valid frame", [3]],
+    ["one byte per write", Array.from({ length: all.length - 1 }, (_, i) => i + 1)],
+  ];
+  for (const [name, cuts] of chunkings) {
+    await using p = await rawPair();
+    const echo = (async () => {
+      for (let m; (m = await p.server.receive()) !== null;) {
+        assert.ok(p.server.send(m.data), `${name}: the echo of ${m.type} was refused`);
+      }
+    })();
+    const bounds = [0, ...cuts, all.length];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      await writeAll(p.client, all.subarray(bounds[i], bounds[i + 1]));
+    }
+    const events = await p.readAll();
+    await echo;
+    assert.deepEqual(events.slice(0, 2), [
+      { type: "text", data: "first" },
+      { type: "binary", data: new Uint8Array([1, 2]) },
+    ], name);
+    assert.equal(events.length, 3, name);
+    assert.equal(events[2]!.type, "close", name);
+    assert.equal((events[2] as { code: number }).code, 1002, name);
+    const closed = await p.server.closed;
+    assert.equal(closed.code, 1002, name);
+    assert.equal(closed.wasClean, false, name);
+  }
+});
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -459,3 +459,26 @@ Deno.test("WebSocketDecoder rejects invalid limits", () => {
   assert.throws(() => new WebSocketDecoder({ maxMessageSize: -1 }), RangeError);
   assert.throws(() => new WebSocketDecoder({ maxFragments: 0 }), RangeError);
 });
+
+Deno.test("WebSocketDecoder decodes short text on both sides of its ASCII fast path", () => {
+  const cases: [string, Uint8Array | string, string | number][] = [
+    ["ASCII at the fast path's limit", "a".repeat(128), "a".repeat(128)],
+    ["ASCII just past it", "b".repeat(129), "b".repeat(129)],
+    ["one non-ASCII character among ASCII", "abc é", "abc é"],
+    ["an empty message", "", ""],
+    ["a lone surrogate encoded in 3 bytes", new Uint8Array([0x61, 0xed, 0xa0, 0x80]), 1007],
+    ["a byte that starts no UTF-8 sequence", new Uint8Array([0x61, 0xff]), 1007],
+  ];
+  for (const [name, payload, expected] of cases) {
+    const frame = encodeFrame(OPCODE.TEXT, payload, { mask: true });
+    if (typeof expected === "number") {
+      assert.throws(() => new WebSocketDecoder().decode(frame), { closeCode: expected }, name);
+    } else {
+      assert.deepEqual(
+        new WebSocketDecoder().decode(frame),
+        [{ type: "text", data: expected }],
+        name,
+      );
+    }
+  }
+});

@@ -141,6 +141,26 @@ Deno.test("acceptWebSocket builds the 101 response with the selected subprotocol
   );
 });
 
+Deno.test("acceptWebSocket accepts permessage-deflate when offered, unless it is turned off", async () => {
+  const offer = { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" };
+  const accepted = await acceptWebSocket(head(offer));
+  assert.match(
+    new TextDecoder().decode(accepted.response),
+    /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n/,
+  );
+  assert.equal(accepted.perMessageDeflate?.threshold, 1024);
+  const off = await acceptWebSocket(head(offer), { perMessageDeflate: false });
+  assert.equal(off.perMessageDeflate, undefined);
+  assert.doesNotMatch(new TextDecoder().decode(off.response), /Extensions/);
+  const notOffered = await acceptWebSocket(head({}));
+  assert.equal(notOffered.perMessageDeflate, undefined);
+  const tuned = await acceptWebSocket(head(offer), {
+    perMessageDeflate: { threshold: 0, level: 9, clientMaxWindowBits: 9 },
+  });
+  assert.match(new TextDecoder().decode(tuned.response), /; client_max_window_bits=9\r\n/);
+  assert.equal(tuned.perMessageDeflate?.level, 9);
+});
+
 Deno.test("acceptWebSocket refuses bad upgrades with 400, 403 and 426", async () => {
   const cases: [HttpRequestHead, number][] = [
     [head({}, "POST"), 400],

@@ -1,0 +1,98 @@
+/**
+ * A traffic hex dump in the style of `ncat --hex-dump` and `socat -x`: a direction marker and
+ * a running offset per direction, 16 bytes per row in hex, then the printable ASCII.
+ *
+ * ```text
+ * > 00000000  68 65 6c 6c 6f 0a                                 hello.
+ * < 00000000  68 65 6c 6c 6f 0a                                 hello.
+ * ```
+ *
+ * @module
+ */
+
+/** Which way the bytes went: `>` sent, `<` received. */
+export type HexDumpDirection = ">" | "<";
+
+/**
+ * Formats bytes as hex dump rows. Only printable ASCII (0x20-0x7e) is shown as itself; every
+ * other byte is a dot, so a dump is safe to print on a terminal.
+ *
+ * @param bytes The bytes to show.
+ * @param direction `>` for sent, `<` for received.
+ * @param offset The offset of `bytes[0]` in its direction's stream.
+ * @returns One line per 16 bytes, each ending with a newline (empty for no bytes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatHexDump } from "./hex_dump.ts";
+ *
+ * const rows = formatHexDump(new TextEncoder().encode("hi\n"), ">", 0);
+ * assert.equal(rows, "> 00000000  68 69 0a" + " ".repeat(41) + "hi.\n");
+ * ```
+ */
+export function formatHexDump(
+  bytes: Uint8Array,
+  direction: HexDumpDirection,
+  offset: number,
+): string {
+  let out = "";
+  for (let at = 0; at < bytes.length; at += 16) {
+    const row = bytes.subarray(at, at + 16);
+    const hex = Array.from(row, (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const ascii = Array.from(row, (b) => b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : ".")
+      .join("");
+    out += `${direction} ${(offset + at).toString(16).padStart(8, "0")}  ${
+      hex.padEnd(16 * 3 - 1)
+    }  ${ascii}\n`;
+  }
+  return out;
+}
+
+/**
+ * Keeps one running offset per direction and writes dump rows to a sink (stderr by default),
+ * so a script can call `dump(">", chunk)` after each write and `dump("<", chunk)` after each read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HexDumper } from "./hex_dump.ts";
+ *
+ * const lines: string[] = [];
+ * const dumper = new HexDumper((text) => lines.push(text));
+ * dumper.dump(">", new Uint8Array([1, 2]));
+ * dumper.dump(">", new Uint8Array([3]));
+ * assert.match(lines[1]!, /^> 00000002  03 /);
+ * ```
+ */
+export class HexDumper {
+  #write: (text: string) => void;
+  #offsets = { ">": 0, "<": 0 };
+
+  /**
+   * Creates a dumper.
+   *
+   * @param write Where rows go; by default stderr, so stdout keeps only the data.
+   */
+  constructor(write: (text: string) => void = writeStderr) {
+    this.#write = write;
+  }
+
+  /**
+   * Dumps `bytes` as the next part of `direction`'s stream.
+   *
+   * @param direction `>` for sent, `<` for received.
+   * @param bytes The bytes, not kept.
+   */
+  dump(direction: HexDumpDirection, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#write(formatHexDump(bytes, direction, this.#offsets[direction]));
+    this.#offsets[direction] += bytes.length;
+  }
+}
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  // writeSync may write less than asked: loop until every byte is out.
+  for (let done = 0; done < bytes.length;) done += Deno.stderr.writeSync(bytes.subarray(done));
+}

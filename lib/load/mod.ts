@@ -1,0 +1,34 @@
+/**
+ * Load generators and measurement, for the clients' `--bench` modes, the
+ * ping statistics and `scripts/bench/`. Optional: nothing a server needs
+ * lives here, and a learner can skip this package.
+ *
+ * - {@linkcode runEchoLoad} (echo_load.ts), {@linkcode runDatagramLoad}
+ *   (datagram_load.ts) and {@linkcode runWebSocketLoad} (websocket_load.ts):
+ *   bounded, timed load against a TCP, UDP or WebSocket echo.
+ * - {@linkcode LatencyRecorder} and {@linkcode percentile}
+ *   (latency_stats.ts): round-trip times into p50/p99/max.
+ * - {@linkcode startBenchServer} and {@linkcode measureCpu}
+ *   (bench_server.ts), {@linkcode readProcessUsage} (process_usage.ts):
+ *   spawn a server script, wait for its `listening on` line, read its CPU
+ *   time and memory.
+ *
+ * @example
+ * ```ts
+ * import { LatencyRecorder } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const recorder = new LatencyRecorder();
+ * for (const ms of [1, 2, 3]) recorder.record(ms);
+ * assert.equal(recorder.summary().p50, 2);
+ * ```
+ *
+ * @module
+ */
+export * from "./bench_server.ts";
+export * from "./bench_options.ts";
+export * from "./datagram_load.ts";
+export * from "./echo_load.ts";
+export * from "./latency_stats.ts";
+export * from "./process_usage.ts";
+export * from "./websocket_load.ts";
