@@ -31,4 +31,5 @@ export * from "./datagram_load.ts";
 export * from "./echo_load.ts";
 export * from "./latency_stats.ts";
 export * from "./process_usage.ts";
+export * from "./redis_server_process.ts";
 export * from "./websocket_load.ts";

@@ -35,3 +35,4 @@ export * from "./net_errors.ts";
 export * from "./serve_hosts.ts";
 export * from "./shutdown_signals.ts";
 export * from "./token_bucket.ts";
+export * from "./worker_pool.ts";

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import process from "node:process";
 import { parseCliOrExit } from "../../lib/cli/cli.ts";
 import { type BenchServer, measureCpu, startBenchServer } from "../../lib/load/bench_server.ts";
@@ -58,8 +59,8 @@ const CLI = {
   },
 } as const;
 
-const SCRIPTS = new URL("../", import.meta.url).pathname;
-const LIB = new URL("../../lib/", import.meta.url).pathname;
+const SCRIPTS = join(import.meta.dirname!, "..");
+const LIB = join(import.meta.dirname!, "..", "..", "lib");
 /** --workers needs reusePort (unstable) and read access to the code each worker loads. */
 const WORKER_FLAGS = ["--unstable-net", "--allow-net=127.0.0.1", `--allow-read=${SCRIPTS},${LIB}`];
 const CHAT_ARGS = [
@@ -96,7 +97,7 @@ function formatRow(row: Row, unit: string): string {
 
 async function echoRow(name: string, workers: number, seconds: number): Promise<Row> {
   await using server = await startBenchServer(
-    `${SCRIPTS}tcp_echo_server.ts`,
+    join(SCRIPTS, "tcp_echo_server.ts"),
     ["--port", "0", "--quiet", "--workers", String(workers)],
     { denoFlags: WORKER_FLAGS },
   );
@@ -162,7 +163,7 @@ async function chatWorkersRow(
   seconds: number,
 ): Promise<Row> {
   await using server = await startBenchServer(
-    `${SCRIPTS}chat_server.ts`,
+    join(SCRIPTS, "chat_server.ts"),
     [...CHAT_ARGS, "--workers", String(workers)],
     { denoFlags: WORKER_FLAGS },
   );
@@ -197,14 +198,14 @@ async function benchRedis(clients: number, seconds: number): Promise<void> {
     return;
   }
   {
-    await using one = await startBenchServer(`${SCRIPTS}chat_server.ts`, CHAT_ARGS);
+    await using one = await startBenchServer(join(SCRIPTS, "chat_server.ts"), CHAT_ARGS);
     console.log(
       formatRow(await fanOutRow("one server", [one], [one.pid], clients, seconds), "deliveries/s"),
     );
   }
   {
     await using redis = await startRedisServer();
-    await using one = await startBenchServer(`${SCRIPTS}chat_server.ts`, [
+    await using one = await startBenchServer(join(SCRIPTS, "chat_server.ts"), [
       ...CHAT_ARGS,
       "--redis",
       redis.url,
@@ -221,8 +222,8 @@ async function benchRedis(clients: number, seconds: number): Promise<void> {
   {
     await using redis = await startRedisServer();
     const args = [...CHAT_ARGS, "--redis", redis.url];
-    await using a = await startBenchServer(`${SCRIPTS}chat_server.ts`, args);
-    await using b = await startBenchServer(`${SCRIPTS}chat_server.ts`, args);
+    await using a = await startBenchServer(join(SCRIPTS, "chat_server.ts"), args);
+    await using b = await startBenchServer(join(SCRIPTS, "chat_server.ts"), args);
     const row = await fanOutRow(
       "two servers + Redis",
       [a, b],

@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { WORKERS_SUPPORTED } from "../../lib/net/worker_pool.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
 import { NO_REDIS, startRedis } from "../helpers/redis_server.ts";
-import { type ScriptProcess, startScript } from "../helpers/script_process.ts";
+import { ROOT, type ScriptProcess, startScript } from "../helpers/script_process.ts";
 
 /** What --workers needs besides the network: reusePort and reading the code in each worker. */
 const WORKER_FLAGS = [
   "--unstable-net",
   "--allow-net=127.0.0.1",
-  `--allow-read=${new URL("../../scripts", import.meta.url).pathname},${
-    new URL("../../lib", import.meta.url).pathname
-  }`,
+  `--allow-read=${join(ROOT, "scripts")},${join(ROOT, "lib")}`,
 ];
 
 /**

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { WORKERS_SUPPORTED } from "../../lib/net/worker_pool.ts";
 import { ChatLineClient } from "../helpers/chat_line_client.ts";
-import { runScript, startScript } from "../helpers/script_process.ts";
+import { ROOT, runScript, startScript } from "../helpers/script_process.ts";
 
 /** What --workers needs besides the network: reusePort and reading the code in each worker. */
 const WORKER_FLAGS = [
   "--unstable-net",
   "--allow-net=127.0.0.1",
-  `--allow-read=${new URL("../../scripts", import.meta.url).pathname},${
-    new URL("../../lib", import.meta.url).pathname
-  }`,
+  `--allow-read=${join(ROOT, "scripts")},${join(ROOT, "lib")}`,
 ];
 
 Deno.test({

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { WORKERS_SUPPORTED } from "../../lib/net/worker_pool.ts";
-import { startScript } from "../helpers/script_process.ts";
+import { ROOT, startScript } from "../helpers/script_process.ts";
 
 /** What --workers needs besides the network: reusePort and reading the code in each worker. */
 const WORKER_FLAGS = [
   "--unstable-net",
   "--allow-net=127.0.0.1",
-  `--allow-read=${new URL("../../scripts", import.meta.url).pathname},${
-    new URL("../../lib", import.meta.url).pathname
-  }`,
+  `--allow-read=${join(ROOT, "scripts")},${join(ROOT, "lib")}`,
 ];
 
 /** Opens a runtime WebSocket, collecting its text messages, and waits for it to be open. */
