@@ -52,6 +52,16 @@ export interface ChatSession {
    * and closes the member, sending `notice` first if given. Idempotent.
    */
   disconnect(reason: string, notice?: string): void;
+  /**
+   * The client finished sending (end of stream): handles what it sent first, then disconnects
+   * like {@linkcode ChatSession.disconnect}. Differs only while the hub awaits a relay's answer
+   * (`printf 'alice\nhi\n' | nc -N` still says hi to the room), at most the relay's timeout.
+   * Idempotent.
+   *
+   * @returns A promise that resolves once the session is disconnected (then await the
+   * member's own close).
+   */
+  end(reason: string): Promise<void>;
 }
 
 /** A room's name (without `#`) and member count, as listed by {@linkcode ChatHub.rooms}. */
@@ -471,6 +481,10 @@ class Session implements ChatSession, ChatParticipant {
    */
   #waiting = 0;
   #backlog: string[] = [];
+  /** Set by end() while waiting: the reason to disconnect with once the backlog is handled. */
+  #ending: string | undefined;
+  /** Resolved by disconnect(), for end(). */
+  #disconnected = Promise.withResolvers<void>();
   /** While a join waits for the shared history: room lines that arrived meanwhile. */
   #joining: ChatLine[] | undefined;
   /** performance.now() of the last line received, for the idle timeout. */
@@ -555,6 +569,7 @@ class Session implements ChatSession, ChatParticipant {
   disconnect(reason: string, notice?: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#disconnected.resolve();
     this.#joining = undefined;
     clearTimeout(this.#registrationTimer);
     this.#hub.forget(this);
@@ -566,6 +581,12 @@ class Session implements ChatSession, ChatParticipant {
     }
     if (this.#nick !== undefined) this.#hub.releaseNick(this, this.#nick);
     this.#member.close(notice === undefined ? undefined : new ChatLine(notice));
+  }
+
+  end(reason: string): Promise<void> {
+    if (this.#waiting === 0) this.disconnect(reason);
+    else this.#ending ??= reason;
+    return this.#disconnected.promise;
   }
 
   /** Flood control: takes a token, or refuses the line (and disconnects a persistent flooder). */
@@ -667,6 +688,7 @@ class Session implements ChatSession, ChatParticipant {
       while (this.#waiting === 0 && !this.#closed && this.#backlog.length > 0) {
         this.#handle(this.#backlog.shift()!);
       }
+      if (this.#waiting === 0 && this.#ending !== undefined) this.disconnect(this.#ending);
     });
   }
 

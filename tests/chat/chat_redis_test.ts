@@ -331,3 +331,24 @@ Deno.test({
     assert.equal(await check.command(["DBSIZE"]), 6000 + 2, "6,000 nicks, the members, the rooms");
   },
 });
+
+Deno.test({
+  name: "A one-shot client over Redis (lines, then end of stream) still says its line",
+  ignore: NO_REDIS,
+  async fn() {
+    // Regression: `printf 'carol\nhi\n' | nc -N` sent its lines and its FIN together; the
+    // session was disconnected at the FIN while the nick claim still waited for Redis, and the
+    // waiting lines were dropped (on one server alone they were handled at once).
+    await using redis = await startRedis();
+    await using a = await startShared(redis);
+    await using b = await startShared(redis);
+    await using bob = await ChatLineClient.connect(b.port, "bob");
+    await using carol = await ChatLineClient.connect(a.port);
+    await carol.sendRaw(new TextEncoder().encode("carol\nhi from a one-shot\n"));
+    await carol.conn.closeWrite();
+    await bob.waitFor(/<carol> hi from a one-shot$/);
+    await bob.waitFor(/\*\*\* carol left #lobby \(connection closed\)/);
+    const rest = await carol.rest();
+    assert.ok(rest.some((line) => /\*\*\* carol joined #lobby \(2 here\)/.test(line)));
+  },
+});
