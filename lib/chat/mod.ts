@@ -13,6 +13,10 @@
  * - {@linkcode sanitizeText} (sanitize_text.ts): strip terminal escapes and
  *   bidirectional overrides before relaying what someone typed.
  * - {@linkcode CHAT_PAGE_HTML} (chat_page.ts): the browser page.
+ * - {@linkcode ChatRelay} (chat_relay.ts): the hub's seam to other hubs, for rooms that span
+ *   servers; {@linkcode RedisRelay} (redis_relay.ts) shares them through Redis pub/sub, and
+ *   {@linkcode WorkerChatRelay} with {@linkcode ChatOwner} (worker_relay.ts) between the worker
+ *   threads of one process (`--workers`).
  *
  * @example
  * ```ts
