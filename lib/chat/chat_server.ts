@@ -114,6 +114,13 @@ export interface ChatServerOptions extends ChatHubOptions {
    */
   handleSignals?: boolean;
   /**
+   * Let other listeners (worker threads) bind the same two ports; Linux spreads connections
+   * between them. Needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Where connects, disconnects and errors are logged.
    *
    * @default {STDERR_LOGGER}
@@ -267,6 +274,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       hostname,
       port: options.port ?? 7002,
       tls: options.tls,
+      reusePort: options.reusePort ?? false,
       maxConnections: maxClients,
       busyMessage: "*** error: the chat is full, try again later\n",
       gracePeriod: CLOSE_GRACE_MS * 2,
@@ -283,6 +291,7 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
         hostname,
         port: options.httpPort,
         tls: options.tls,
+        reusePort: options.reusePort ?? false,
         maxConnections: maxClients,
         gracePeriod: CLOSE_GRACE_MS * 2,
         signal: stop.signal,

@@ -213,7 +213,8 @@ export async function runChatTcpSession(
     } else if (!isDisconnectError(error)) log.error(`${who}: ${error}`);
   } finally {
     options.signal?.removeEventListener("abort", onShutdown);
-    session.disconnect("connection closed");
+    // end(): lines still waiting for the relay's answer are handled before the goodbye.
+    await session.end("connection closed");
     await member.closed;
     options.queues?.delete(queue);
     log.info(`${who}: disconnected (${hub.sessionCount} online)`);

@@ -12,6 +12,8 @@
  *   (bench_server.ts), {@linkcode readProcessUsage} (process_usage.ts):
  *   spawn a server script, wait for its `listening on` line, read its CPU
  *   time and memory.
+ * - {@linkcode startRedisServer} (redis_server_process.ts): a throwaway
+ *   redis-server for the benchmarks and the demo.
  *
  * @example
  * ```ts
@@ -31,4 +33,5 @@ export * from "./datagram_load.ts";
 export * from "./echo_load.ts";
 export * from "./latency_stats.ts";
 export * from "./process_usage.ts";
+export * from "./redis_server_process.ts";
 export * from "./websocket_load.ts";

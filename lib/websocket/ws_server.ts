@@ -115,6 +115,20 @@ export interface WsServerOptions {
    */
   broadcastToSender?: boolean;
   /**
+   * The name of a `BroadcastChannel` joining servers in other worker threads of this process
+   * (`--workers`): each `/broadcast` message is also posted there, and what the others post
+   * reaches this server's `/broadcast` clients. Costs one copy of the message per worker.
+   *
+   * @default {undefined} (this server's clients only)
+   */
+  broadcastChannel?: string;
+  /**
+   * Let other listeners bind the same port (Linux spreads connections); needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * Shut down on SIGINT/SIGTERM.
    *
    * @default {false}
@@ -189,6 +203,25 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const idleTimeout = options.idleTimeout ?? 60_000;
   const stats: WsServerStats = { connections: 0, websockets: 0, messages: 0 };
+  const channel = options.broadcastChannel === undefined
+    ? undefined
+    : new BroadcastChannel(options.broadcastChannel);
+
+  /** Queues one message's frame for every local /broadcast client except `sender`. */
+  function sendToLocal(frames: BroadcastFrames, sender: WebSocketConnection | undefined): void {
+    for (const other of broadcastClients) {
+      if (other !== sender || options.broadcastToSender) {
+        other.sendFrame(frames.frameFor(other.perMessageDeflate));
+      }
+    }
+  }
+  if (channel !== undefined) {
+    // The other workers' /broadcast messages: our clients get them like their own.
+    channel.onmessage = (event: MessageEvent<{ text: boolean; data: string | Uint8Array }>) => {
+      // A text message arrives as a string, a binary one as bytes: the opcode follows the type.
+      sendToLocal(new BroadcastFrames(event.data.data), undefined);
+    };
+  }
 
   async function handle(conn: Deno.Conn, ctx: ConnectionContext): Promise<void> {
     stats.connections++;
@@ -235,12 +268,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
           stats.messages++;
           // Framed once (and compressed once for the clients that negotiated compression),
           // the same frame bytes are queued for every other client.
-          const frames = new BroadcastFrames(message.data);
-          for (const other of broadcastClients) {
-            if (other !== ws || options.broadcastToSender) {
-              other.sendFrame(frames.frameFor(other.perMessageDeflate));
-            }
-          }
+          sendToLocal(new BroadcastFrames(message.data), ws);
+          channel?.postMessage({ text: message.type === "text", data: message.data });
         }
       }
     } finally {
@@ -258,14 +287,16 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     port: options.port ?? 8080,
     tls: options.tls,
     maxConnections: options.maxConnections ?? 10_000,
+    reusePort: options.reusePort ?? false,
     handleSignals: options.handleSignals ?? false,
     logger: log,
   });
+  const finished = server.finished.finally(() => channel?.close());
   return {
     addr: server.addr,
-    finished: server.finished,
+    finished,
     stats,
-    shutdown: () => server.shutdown(),
-    [Symbol.asyncDispose]: () => server.shutdown(),
+    shutdown: () => server.shutdown().then(() => finished),
+    [Symbol.asyncDispose]: () => server.shutdown().then(() => finished),
   };
 }
