@@ -257,3 +257,55 @@ Deno.test({
     });
   },
 });
+
+const PYTHON_CHAT_CLIENT = `
+import asyncio, json, sys
+from websockets.client import connect
+
+async def main(port):
+    async with connect(f"ws://127.0.0.1:{port}/chat") as ws:
+        extensions = ws.protocol.extensions if hasattr(ws, "protocol") else ws.extensions
+        greeting = await asyncio.wait_for(ws.recv(), 10)
+        print(json.dumps({"extensions": [e.name for e in extensions], "greeted": "Pick a nick" in greeting}), flush=True)
+
+asyncio.run(main(int(sys.argv[1])))
+`;
+
+for (const args of [[], ["--no-deflate"]]) {
+  const on = args.length === 0;
+  Deno.test({
+    name: `chat_server.ts ${
+      on
+        ? "agrees permessage-deflate on its web port"
+        : "--no-deflate negotiates nothing on its web port"
+    } (python websockets, a raw offer)`,
+    ignore: NO_PYTHON,
+    async fn() {
+      await using server = await startScript("chat_server.ts", [
+        "--port",
+        "0",
+        "--http-port",
+        "0",
+        ...args,
+      ]);
+      const web = await server.waitForLine(/^listening on http:\/\//);
+      const port = Number(web.match(/:(\d+)\/$/)![1]);
+      const raw = await openRawClient(port, "/chat");
+      try {
+        assert.equal(/\r\nSec-WebSocket-Extensions: permessage-deflate;/i.test(raw.head), on);
+      } finally {
+        raw.close();
+      }
+      const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
+        args: ["-W", "ignore", "-c", PYTHON_CHAT_CLIENT, String(port)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(code, 0, decoder.decode(stderr));
+      assert.deepEqual(JSON.parse(decoder.decode(stdout)), {
+        extensions: on ? ["permessage-deflate"] : [],
+        greeted: true,
+      });
+    },
+  });
+}
