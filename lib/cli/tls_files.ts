@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "./cli.ts";
-import type { TlsCertifiedKey } from "../tcp/serve_tcp.ts";
+import type { TlsCertifiedKey } from "../tcp/tls_certified_key.ts";
 
 /**
  * The `--tls-cert` and `--tls-key` flags every server here accepts; spread
