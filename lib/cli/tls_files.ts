@@ -31,6 +31,28 @@ export const TLS_SERVER_OPTIONS = {
 } as const;
 
 /**
+ * The `--tls` and `--ca` flags of a client that can speak TLS; spread them
+ * into a {@linkcode CliSpec}'s options and read `--ca` with {@linkcode readCaFile}.
+ *
+ * @example
+ * ```ts
+ * import { TLS_CLIENT_OPTIONS } from "./tls_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TLS_CLIENT_OPTIONS.tls.type, "boolean");
+ * assert.equal(TLS_CLIENT_OPTIONS.ca.valueName, "FILE");
+ * ```
+ */
+export const TLS_CLIENT_OPTIONS = {
+  tls: { type: "boolean", description: "Connect with TLS" },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    description: "Trust this PEM certificate (for a self-signed server)",
+  },
+} as const;
+
+/**
  * Reads a PEM certificate chain and private key, or returns `undefined` when
  * neither file is given (serve plain TCP).
  *

@@ -12,6 +12,9 @@
  * - {@linkcode connectTcp} (connect_tcp.ts): connect (optionally TLS) with a
  *   timeout and retries; a failure is a {@linkcode ConnectError} with a code
  *   and a message that says what to check.
+ * - {@linkcode echoRoundTrip} (echo_round_trip.ts) and
+ *   {@linkcode looksLikeTlsAlert} (looks_like_tls_alert.ts): one checked round
+ *   trip to an echo server, and telling a TLS server's alert from an echo.
  *
  * @example An echo server in a few lines
  * ```ts ignore
@@ -30,6 +33,8 @@
  * @module
  */
 export * from "./connect_tcp.ts";
+export * from "./echo_round_trip.ts";
+export * from "./looks_like_tls_alert.ts";
 export * from "./refusal_handler.ts";
 export * from "./serve_tcp.ts";
 export * from "./tls_certified_key.ts";
