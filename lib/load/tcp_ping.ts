@@ -124,8 +124,8 @@ export interface TcpPingResult {
  * @param conn A connection to an echo server; the ping owns it and closes it.
  * @param options Count, pacing, timeout and a callback per echo.
  * @returns The counts and round-trip times; `error` says why it stopped early.
- * @throws {Error} If writing fails other than by the peer leaving (a disconnect ends the ping
- * with `error` set instead).
+ * @throws {Error} If writing a line fails (a server that left gives a disconnect error), or a
+ * read fails other than by a disconnect (a disconnect while reading ends the ping with `error`).
  *
  * @example
  * ```ts ignore
