@@ -32,9 +32,9 @@ import {
 import type { RefusalHandler } from "./refusal_handler.ts";
 import type { TlsCertifiedKey } from "./tls_certified_key.ts";
 
-// Moved to their own modules; re-exported for the importers of this one.
+// Public constants of the server, kept with the descriptor accounting they tune.
 export { EMFILE_PAUSE_MS, FD_CEILING_MEMORY_MS } from "./_descriptor_ceiling.ts";
-export type { RefusalContext, RefusalHandler } from "./refusal_handler.ts";
+// Moved to its own module; re-exported for lib/websocket/ws_server.ts, which imports it from here.
 export type { TlsCertifiedKey } from "./tls_certified_key.ts";
 
 /** Options for {@linkcode serveTcp}. */
