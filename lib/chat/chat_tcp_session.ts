@@ -20,12 +20,13 @@ import { writeAndLinger } from "../io/write_and_linger.ts";
 import { HttpError } from "../http/http_error.ts";
 import { encodeHttpErrorResponse } from "../http/http_response.ts";
 import { isHttpRequestLine } from "../http/is_http_request_line.ts";
-import { TelnetFilter } from "../telnet/telnet_filter.ts";
+import { type TelnetChunk, TelnetFilter } from "../telnet/telnet_filter.ts";
 
 /** A TLS record starts with content type 22 (handshake), then version 3.x. */
 const TLS_HANDSHAKE = 0x16;
 const LF = 10;
 const UTF8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 /** How long an HTTP refusal may take to be read before the connection is closed, in ms. */
 const HTTP_REFUSAL_MS = 2_000;
 /** Default {@linkcode ChatTcpSessionOptions.sniffTimeout}, in ms. */
@@ -233,15 +234,8 @@ export async function runChatTcpSession(
       "*** disconnected: you are not reading your messages fast enough",
     );
   }
-  /**
-   * Telnet answers go on the queue with the chat lines, so they keep their place: after
-   * Ctrl+C, telnet discards output until WILL TIMING-MARK, then shows what follows it.
-   */
-  function filterTelnet(chunk: Uint8Array | null): Uint8Array | null {
-    if (chunk === null) return null;
-    const out = telnet.push(chunk);
-    if (out.reply.length > 0) queue.enqueue(out.reply);
-    return out.data;
+  function filterTelnet(chunk: Uint8Array | null): TelnetChunk | null {
+    return chunk === null ? null : telnet.push(chunk);
   }
   options.queues?.add(queue);
   const member = new TcpMember(conn, queue, { closeGrace: options.closeGrace });
@@ -256,8 +250,11 @@ export async function runChatTcpSession(
   let skipped = 0;
   let firstLine = true;
   try {
-    let data = sniffed !== undefined ? sniffed.data : filterTelnet(await firstRead);
-    for (; data !== null && !session.closed; data = filterTelnet(await reader.read())) {
+    let out = sniffed !== undefined
+      ? { data: sniffed.data, reply: EMPTY, commands: [] } // its reply went before the greeting
+      : filterTelnet(await firstRead);
+    for (; out !== null && !session.closed; out = filterTelnet(await reader.read())) {
+      const data = out.data;
       if (firstLine && data[0] === TLS_HANDSHAKE) {
         session.disconnect("not a chat client", "*** error: this chat speaks plain text, not TLS");
         break;
@@ -287,6 +284,10 @@ export async function runChatTcpSession(
         session.receive(line);
       }
       if (data.length > 0) firstLine = false;
+      // Telnet answers go on the queue after the output of the lines before them: DO
+      // TIMING-MARK (sent after Ctrl+C) asks for exactly that order (RFC 860), and telnet
+      // shows what follows WILL TIMING-MARK again.
+      if (out.reply.length > 0 && !session.closed) queue.enqueue(out.reply);
       if (!decoder.skipping) skipped = 0;
       if (skipped > maxLineSkip) {
         session.disconnect(
