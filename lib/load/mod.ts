@@ -15,6 +15,8 @@
  *   (bench_server.ts), {@linkcode readProcessUsage} (process_usage.ts):
  *   spawn a server script, wait for its `listening on` line, read its CPU
  *   time and memory.
+ * - {@linkcode startRedisServer} (redis_server_process.ts): a throwaway
+ *   redis-server for the benchmarks and the demo.
  *
  * @example
  * ```ts
@@ -35,5 +37,6 @@ export * from "./echo_bench_report.ts";
 export * from "./echo_load.ts";
 export * from "./latency_stats.ts";
 export * from "./process_usage.ts";
+export * from "./redis_server_process.ts";
 export * from "./tcp_ping.ts";
 export * from "./websocket_load.ts";

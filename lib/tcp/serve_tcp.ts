@@ -247,7 +247,13 @@ export class TcpServer implements AsyncDisposable {
 
     try {
       this.#listener = options.tls
-        ? Deno.listenTls({ hostname, port, cert: options.tls.cert, key: options.tls.key })
+        ? Deno.listenTls({
+          hostname,
+          port,
+          cert: options.tls.cert,
+          key: options.tls.key,
+          reusePort: options.reusePort ?? false,
+        })
         : Deno.listen({ hostname, port, reusePort: options.reusePort ?? false });
     } catch (error) {
       throw new ListenError(error, hostname, port);

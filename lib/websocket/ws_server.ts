@@ -12,6 +12,7 @@ import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
 import { encodeFrame, OPCODE } from "./websocket_frame.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
+import { refuseWithServiceUnavailable } from "../http/service_unavailable.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import {
@@ -63,11 +64,37 @@ export interface WsServerOptions {
    */
   maxBufferedAmount?: number;
   /**
-   * Most clients at once.
+   * Most clients at once; the next ones get `503 Service Unavailable` with `Retry-After`.
    *
    * @default {10000}
    */
   maxConnections?: number;
+  /**
+   * Seconds a client refused with 503 is told to wait (`Retry-After`).
+   *
+   * @default {5}
+   */
+  retryAfter?: number;
+  /**
+   * Names the `Host` header may give besides the server's own address (and `localhost` when
+   * bound to loopback); other names get 403, against DNS rebinding. A leading dot allows
+   * subdomains too.
+   *
+   * @default {[]}
+   */
+  allowedHosts?: string[];
+  /**
+   * The flag named in the 403 for a refused `Host`.
+   *
+   * @default {"--allow-host"}
+   */
+  allowHostFlag?: string;
+  /**
+   * Advice in the 400 sent at once to a client that starts a TLS handshake on a plain port.
+   *
+   * @default {"this port speaks plain HTTP"}
+   */
+  tlsAdvice?: string;
   /**
    * Close clients silent this long (ms; pings go out at half of it); 0 disables.
    *
@@ -105,6 +132,20 @@ export interface WsServerOptions {
    * @default {false}
    */
   broadcastToSender?: boolean;
+  /**
+   * The name of a `BroadcastChannel` joining servers in other worker threads of this process
+   * (`--workers`): each `/broadcast` message is also posted there, and what the others post
+   * reaches this server's `/broadcast` clients. Costs one copy of the message per worker.
+   *
+   * @default {undefined} (this server's clients only)
+   */
+  broadcastChannel?: string;
+  /**
+   * Let other listeners bind the same port (Linux spreads connections); needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
   /**
    * Shut down on SIGINT/SIGTERM.
    *
@@ -180,6 +221,23 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const idleTimeout = options.idleTimeout ?? 60_000;
   const stats: WsServerStats = { connections: 0, websockets: 0, messages: 0 };
+  const channel = options.broadcastChannel === undefined
+    ? undefined
+    : new BroadcastChannel(options.broadcastChannel);
+
+  /** Queues one encoded frame for every local /broadcast client except `sender`. */
+  function sendToLocal(frame: Uint8Array, sender: WebSocketConnection | undefined): void {
+    for (const other of broadcastClients) {
+      if (other !== sender || options.broadcastToSender) other.sendFrame(frame);
+    }
+  }
+  if (channel !== undefined) {
+    // The other workers' /broadcast messages: our clients get them like their own.
+    channel.onmessage = (event: MessageEvent<{ text: boolean; data: string | Uint8Array }>) => {
+      const { text, data } = event.data;
+      sendToLocal(encodeFrame(text ? OPCODE.TEXT : OPCODE.BINARY, data), undefined);
+    };
+  }
 
   async function handle(conn: Deno.Conn, ctx: ConnectionContext): Promise<void> {
     stats.connections++;
@@ -190,6 +248,13 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
       rootEndpoint: options.rootEndpoint ?? "/echo",
       headTimeout: options.handshakeTimeout ?? 10_000,
       signal: ctx.signal,
+      // DNS rebinding: the Host must name this server; Origin alone is the attacker's to choose.
+      hostCheck: {
+        bound: server.addr,
+        allowedHosts: options.allowedHosts ?? [],
+        flag: options.allowHostFlag,
+      },
+      tlsAdvice: options.tlsAdvice,
       upgrade: {
         protocols: options.protocols ?? [],
         originPolicy,
@@ -225,9 +290,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
           // Encoded once, the same frame bytes are queued for every other client.
           const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
           const frame = encodeFrame(opcode, message.data);
-          for (const other of broadcastClients) {
-            if (other !== ws || options.broadcastToSender) other.sendFrame(frame);
-          }
+          sendToLocal(frame, ws);
+          channel?.postMessage({ text: message.type === "text", data: message.data });
         }
       }
     } finally {
@@ -245,14 +309,18 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     port: options.port ?? 8080,
     tls: options.tls,
     maxConnections: options.maxConnections ?? 10_000,
+    reusePort: options.reusePort ?? false,
+    // Busy, said in HTTP: browsers and WebSocket libraries show a 503, not a broken response.
+    refuse: refuseWithServiceUnavailable({ retryAfter: options.retryAfter }),
     handleSignals: options.handleSignals ?? false,
     logger: log,
   });
+  const finished = server.finished.finally(() => channel?.close());
   return {
     addr: server.addr,
-    finished: server.finished,
+    finished,
     stats,
-    shutdown: () => server.shutdown(),
-    [Symbol.asyncDispose]: () => server.shutdown(),
+    shutdown: () => server.shutdown().then(() => finished),
+    [Symbol.asyncDispose]: () => server.shutdown().then(() => finished),
   };
 }

@@ -118,7 +118,7 @@ Deno.test("tcp_proxy.ts passes TLS through untouched", async () => {
 });
 
 Deno.test("the chat server works through tcp_proxy.ts --slice 1 (every byte its own write)", async () => {
-  await using chat = await startScript("chat_server.ts", ["--port", "0"]);
+  await using chat = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"]);
   await using proxy = await startProxy(chat.port, ["--slice", "1"]);
   await using alice = await ChatLineClient.connect(proxy.port, "alice");
   await using bob = await ChatLineClient.connect(proxy.port, "bob");
