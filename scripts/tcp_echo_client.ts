@@ -25,23 +25,28 @@
  * Expected: `--message hello` prints `hello`; the pipe prints `1000000`.
  *
  * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
- * lib/tcp/connect_tcp.ts (timeout, advice); `--bench` uses `runEchoLoad` in lib/load/echo_load.ts.
+ * lib/tcp/connect_tcp.ts (timeout, advice). Each mode is one lib call: `echoRoundTrip`
+ * (lib/tcp/echo_round_trip.ts) for `--message`, `pipeStdio` (lib/cli/pipe_stdio.ts) for the
+ * pipe, `tcpPing` (lib/load/tcp_ping.ts) for `--count`, `runEchoLoad` (lib/load/echo_load.ts)
+ * for `--bench`.
  *
  * @module
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
-import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
-import { HexDumper } from "../lib/cli/hex_dump.ts";
+import { type CliValues, connectOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import { HexDumper, type HexDumpHooks } from "../lib/cli/hex_dump.ts";
+import { pipeStdio } from "../lib/cli/pipe_stdio.ts";
+import { readCaFile, TLS_CLIENT_OPTIONS } from "../lib/cli/tls_files.ts";
+import { echoRoundTrip } from "../lib/tcp/echo_round_trip.ts";
+import { looksLikeTlsAlert } from "../lib/tcp/looks_like_tls_alert.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
 import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
-import { runEchoLoad } from "../lib/load/echo_load.ts";
-import { LatencyRecorder } from "../lib/load/latency_stats.ts";
+import { type EchoLoadOptions, runEchoLoad } from "../lib/load/echo_load.ts";
+import { echoBenchReport, formatEchoBenchReport } from "../lib/load/echo_bench_report.ts";
+import { formatTcpPingStatistics, TCP_PING_OPTIONS, tcpPing } from "../lib/load/tcp_ping.ts";
 import { formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { writeAll } from "../lib/io/write_all.ts";
-import { closeQuietly } from "../lib/io/close_quietly.ts";
 
 const CLI = {
   name: "tcp_echo_client.ts",
@@ -59,21 +64,7 @@ const CLI = {
       valueName: "TEXT",
       description: "Send TEXT and a newline, print the echo, exit",
     },
-    count: {
-      type: "integer",
-      min: 1,
-      max: 1_000_000,
-      description: "TCP ping: send N lines at --interval, one RTT line each, then a summary",
-    },
-    interval: {
-      type: "number",
-      short: "i",
-      default: 1,
-      min: 0,
-      max: 3600,
-      valueName: "SECONDS",
-      description: "TCP ping: time between lines",
-    },
+    ...TCP_PING_OPTIONS,
     timeout: {
       type: "number",
       default: 5,
@@ -87,12 +78,7 @@ const CLI = {
       min: 0,
       description: "Retry a refused or timed-out connection this many times",
     },
-    tls: { type: "boolean", description: "Connect with TLS" },
-    ca: {
-      type: "string",
-      valueName: "FILE",
-      description: "Trust this PEM certificate (for a self-signed server)",
-    },
+    ...TLS_CLIENT_OPTIONS,
     hexdump: {
       type: "boolean",
       short: "x",
@@ -108,12 +94,16 @@ const CLI = {
   ],
 } as const;
 
-/** What the client talks to, shared by every mode. */
-interface Target {
-  hostname: string;
-  port: number;
+type Values = CliValues<typeof CLI.options>;
+
+/** What every mode needs besides the connection. */
+interface Session {
+  values: Values;
+  /** The server, `host:port`, for messages. */
+  where: string;
   tls: boolean;
-  caCerts: string[] | undefined;
+  /** Hex dump callbacks with `--hexdump`, else none. */
+  hooks: Partial<HexDumpHooks>;
 }
 
 /** Runs the client from command-line flags and returns the exit code. */
@@ -125,20 +115,23 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   const hostname = stripBrackets(values.host);
   let caCerts: string[] | undefined;
-  if (values.ca) {
-    try {
-      caCerts = [await Deno.readTextFile(values.ca)];
-    } catch (error) {
-      console.error(`error: cannot read --ca ${values.ca}: ${(error as Error).message}`);
-      return 1;
-    }
+  try {
+    caCerts = await readCaFile(values.ca);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
   }
   const target = { hostname, port: values.port, tls: values.tls || caCerts !== undefined, caCerts };
   const where = formatHostPort(hostname, values.port);
-  const dumper = values.hexdump ? new HexDumper() : undefined;
+  const session = {
+    values,
+    where,
+    tls: target.tls,
+    hooks: values.hexdump ? new HexDumper().hooks : {},
+  };
 
   try {
-    if (values.bench) return await bench(target, values);
+    if (values.bench) return await bench(target, session);
 
     const conn = await connectTcp({
       ...target,
@@ -150,23 +143,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         }
       },
     });
-    if (values.count !== undefined) {
-      return await ping(conn, where, {
-        count: values.count,
-        interval: values.interval * 1000,
-        timeout: values.timeout * 1000,
-        text: values.message,
-        json: values.json,
-        quiet: values.quiet,
-      });
-    }
-    if (values.message !== undefined) {
-      return await oneShot(conn, values.message, values.timeout * 1000, target.tls, dumper);
-    }
+    if (values.count !== undefined) return await ping(conn, values.count, session);
+    if (values.message !== undefined) return await oneShot(conn, values.message, session);
     if (Deno.stdin.isTerminal()) {
       console.error(`connected to ${where}: type a line and press Enter; Ctrl+D to quit`);
     }
-    return await pipe(conn, target.tls, dumper);
+    return await pipe(conn, session);
   } catch (error) {
     if (error instanceof ConnectError || isDisconnectError(error)) {
       console.error(`error: ${(error as Error).message}`);
@@ -176,55 +158,25 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
 }
 
-/** A TLS alert record (content type 21, version 3.x): what a TLS server sends to plain text. */
-function looksLikeTlsAlert(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x15 && bytes[1] === 0x03;
-}
-
 const TLS_HINT = "the server answered with a TLS alert: it speaks TLS, try --tls " +
   "(and --ca FILE for a self-signed certificate)";
 
-/** Sends one line and waits until as many bytes came back. */
+/** `--message`: send one line and check that exactly it came back. */
 async function oneShot(
   conn: Deno.Conn,
   text: string,
-  timeout: number,
-  tls: boolean,
-  dumper: HexDumper | undefined,
+  { values, tls, hooks }: Session,
 ): Promise<number> {
   const sent = new TextEncoder().encode(text + "\n");
-  const received = new Uint8Array(sent.length);
-  let got = 0;
-  // Closing the connection is how a pending read is cancelled.
-  const timer = setTimeout(() => conn.close(), timeout);
-  try {
-    await writeAll(conn, sent);
-    dumper?.dump(">", sent);
-    const reader = new ChunkReader(conn);
-    while (got < sent.length) {
-      const chunk = await reader.read();
-      if (chunk === null) break;
-      dumper?.dump("<", chunk);
-      const take = chunk.subarray(0, sent.length - got);
-      received.set(take, got);
-      got += take.length;
-    }
-  } catch (error) {
-    if (!isDisconnectError(error)) throw error;
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed by the timer */ }
-  }
-  const echo = received.subarray(0, got);
+  const timeout = values.timeout * 1000;
+  const echo = await echoRoundTrip(conn, sent, { timeout, ...hooks });
   if (!tls && looksLikeTlsAlert(echo)) {
     console.error(`error: ${TLS_HINT}`);
     return 1;
   }
-  if (got < sent.length) {
+  if (echo.length < sent.length) {
     console.error(
-      `error: got ${got} of ${sent.length} bytes back before the server closed or ${timeout} ms passed`,
+      `error: got ${echo.length} of ${sent.length} bytes back before the server closed or ${timeout} ms passed`,
     );
     return 1;
   }
@@ -236,170 +188,54 @@ async function oneShot(
     );
     return 1;
   }
-  await writeAll(Deno.stdout, received);
+  await writeAll(Deno.stdout, echo);
   return 0;
 }
 
-/**
- * Copies stdin to the server and the server to stdout at the same time.
- * At the end of stdin (or on Ctrl+C) only our sending side is shut
- * (half-close), so the echoes still in flight can arrive before the server
- * closes.
- */
-async function pipe(conn: Deno.Conn, tls: boolean, dumper: HexDumper | undefined): Promise<number> {
-  const upload = (async () => {
-    const stdin = new ChunkReader(Deno.stdin, { initialSize: 65_536 });
-    for (let chunk; (chunk = await stdin.read()) !== null;) {
-      await writeAll(conn, chunk);
-      dumper?.dump(">", chunk);
-    }
-    await conn.closeWrite();
-  })();
+/** Pipe mode: stdin to the server, the echo to stdout, half-close at the end of stdin. */
+async function pipe(conn: Deno.Conn, { tls, hooks }: Session): Promise<number> {
   let first = true;
-  const download = (async () => {
-    const reader = new ChunkReader(conn, { initialSize: 65_536 });
-    for (let chunk; (chunk = await reader.read()) !== null;) {
-      dumper?.dump("<", chunk);
+  await pipeStdio(conn, {
+    onSend: hooks.onSend,
+    onReceive: (chunk) => {
+      hooks.onReceive?.(chunk);
       if (first && !tls && looksLikeTlsAlert(chunk)) console.error(`warning: ${TLS_HINT}`);
       first = false;
-      await writeAll(Deno.stdout, chunk);
-    }
-  })();
-  // If the server closes first, a read of stdin may still be pending; the
-  // caller exits the process, which ends it.
-  upload.catch(() => {});
-  // Ctrl+C: stop sending and let the echoes of what was sent arrive, as at the end of stdin;
-  // the terminal and `deno task` may both deliver the keypress, so act once.
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    conn.closeWrite().catch(() => {});
-    setTimeout(() => closeQuietly(conn), 1_000);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    await download;
-    return 0;
-  } catch (error) {
-    if (interrupted && error instanceof Deno.errors.BadResource) return 0;
-    throw error;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    closeQuietly(conn);
-  }
+    },
+  });
+  return 0;
 }
 
-interface PingOptions {
-  count: number;
-  interval: number;
-  timeout: number;
-  text: string | undefined;
-  json: boolean;
-  quiet: boolean;
-}
-
-/**
- * TCP ping: one line per `interval` on one connection, timing each until its whole echo is
- * back. TCP does not lose data, so a missing echo means the server is stuck or gone: the ping
- * stops there instead of counting losses.
- */
-async function ping(conn: Deno.Conn, where: string, options: PingOptions): Promise<number> {
-  const encoder = new TextEncoder();
-  const reader = new ChunkReader(conn);
-  const rtts = new LatencyRecorder();
-  const stop = new AbortController();
-  let stopped = false;
-  const onInterrupt = () => {
-    stopped = true;
-    stop.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+/** TCP ping (`--count`): one RTT line per echo, Ctrl+C ends it early, then the statistics. */
+async function ping(conn: Deno.Conn, count: number, { values, where }: Session): Promise<number> {
   const print = (line: string) => {
-    if (!options.quiet && !options.json) console.log(line);
+    if (!values.quiet && !values.json) console.log(line);
   };
-  let sent = 0;
-  let received = 0;
-  let failure: string | undefined;
-  let pending = new Uint8Array(0);
-  const started = performance.now();
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
   print(`TCP PING ${where}`);
-  try {
-    for (let seq = 1; seq <= options.count && !stopped; seq++) {
-      const line = encoder.encode(`${options.text ?? `ping ${seq}`}\n`);
-      const sentAt = performance.now();
-      await writeAll(conn, line);
-      sent++;
-      // Read until this line's bytes are all back (echoes come back in order).
-      const timer = setTimeout(() => closeQuietly(conn), options.timeout);
-      try {
-        while (pending.length < line.length) {
-          const chunk = await reader.read();
-          if (chunk === null) {
-            failure = `${where} closed the connection after ${received} echoes`;
-            break;
-          }
-          const joined = new Uint8Array(pending.length + chunk.length);
-          joined.set(pending);
-          joined.set(chunk, pending.length);
-          pending = joined;
-        }
-      } catch (error) {
-        if (!(error instanceof Deno.errors.BadResource || isDisconnectError(error))) throw error;
-        failure = stopped ? undefined : `no echo for seq=${seq} within ${options.timeout / 1000} s`;
-      } finally {
-        clearTimeout(timer);
-      }
-      if (failure !== undefined || pending.length < line.length) break;
-      pending = pending.subarray(line.length);
-      const rtt = performance.now() - sentAt;
-      received++;
-      rtts.record(rtt);
-      print(`${line.length} bytes from ${where}: seq=${seq} time=${rtt.toFixed(3)} ms`);
-      if (seq < options.count) {
-        await sleep(options.interval, undefined, { signal: stop.signal }).catch(() => {});
-      }
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    closeQuietly(conn);
-  }
-  const elapsed = performance.now() - started;
-  const s = rtts.summary();
-  if (options.json) {
-    console.log(JSON.stringify({
-      target: where,
-      sent,
-      received,
-      timeMs: elapsed,
-      rttMs: received > 0 ? { min: s.min, avg: s.avg, max: s.max, mdev: s.mdev } : null,
-      ...(failure ? { error: failure } : {}),
-    }));
+  const result = await tcpPing(conn, {
+    count,
+    interval: values.interval * 1000,
+    timeout: values.timeout * 1000,
+    text: values.message,
+    target: where,
+    signal: stop.signal,
+    onReply: ({ seq, bytes, rtt }) =>
+      print(`${bytes} bytes from ${where}: seq=${seq} time=${rtt.toFixed(3)} ms`),
+  }).finally(() => Deno.removeSignalListener("SIGINT", onInterrupt));
+  if (values.json) {
+    console.log(JSON.stringify(result));
   } else {
-    if (failure) console.error(`error: ${failure}`);
-    console.log(`--- ${where} TCP ping statistics ---`);
-    console.log(`${sent} sent, ${received} echoed, time ${elapsed.toFixed(0)} ms`);
-    if (received > 0) {
-      console.log(
-        `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
-          s.mdev.toFixed(3)
-        } ms`,
-      );
-    }
+    if (result.error) console.error(`error: ${result.error}`);
+    console.log(formatTcpPingStatistics(result));
   }
-  return failure === undefined && received > 0 ? 0 : 1;
+  return result.error === undefined && result.received > 0 ? 0 : 1;
 }
 
-interface BenchValues {
-  connections: number;
-  size: number;
-  "in-flight": number;
-  duration: number;
-  warmup: number;
-  json: boolean;
-}
-
-async function bench(target: Target, values: BenchValues): Promise<number> {
+/** `--bench`: load from many connections, then one line (or one JSON object). */
+async function bench(target: EchoLoadOptions, { values, where }: Session): Promise<number> {
   const { result, clientCpu } = await withClientCpu(() =>
     runEchoLoad({
       ...target,
@@ -410,29 +246,14 @@ async function bench(target: Target, values: BenchValues): Promise<number> {
       warmup: values.warmup * 1000,
     })
   );
-  const l = result.latency;
-  if (values.json) {
-    console.log(JSON.stringify({
-      target: formatHostPort(target.hostname, target.port),
-      connections: values.connections,
-      inFlight: values["in-flight"],
-      size: values.size,
-      seconds: result.seconds,
-      messages: result.messages,
-      messagesPerSecond: result.messagesPerSecond,
-      megabytesPerSecond: result.megabytesPerSecond,
-      latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
-      clientCpu,
-    }));
-    return 0;
-  }
-  console.log(
-    `${values.connections} conn x ${values["in-flight"]} in flight x ${values.size} B, ` +
-      `${result.seconds} s: ${result.messagesPerSecond.toFixed(0)} msgs/s, ` +
-      `${result.megabytesPerSecond.toFixed(1)} MB/s, ` +
-      `latency p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms, ` +
-      `client CPU ${(clientCpu * 100).toFixed(0)}%`,
-  );
+  const report = echoBenchReport(result, {
+    target: where,
+    connections: values.connections,
+    inFlight: values["in-flight"],
+    size: values.size,
+    clientCpu,
+  });
+  console.log(values.json ? JSON.stringify(report) : formatEchoBenchReport(report));
   return 0;
 }
 

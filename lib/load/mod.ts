@@ -6,6 +6,9 @@
  * - {@linkcode runEchoLoad} (echo_load.ts), {@linkcode runDatagramLoad}
  *   (datagram_load.ts) and {@linkcode runWebSocketLoad} (websocket_load.ts):
  *   bounded, timed load against a TCP, UDP or WebSocket echo.
+ * - {@linkcode tcpPing} (tcp_ping.ts): a TCP ping with `ping`-style
+ *   statistics; {@linkcode echoBenchReport} (echo_bench_report.ts): an echo
+ *   bench's JSON object and summary line.
  * - {@linkcode LatencyRecorder} and {@linkcode percentile}
  *   (latency_stats.ts): round-trip times into p50/p99/max.
  * - {@linkcode startBenchServer} and {@linkcode measureCpu}
@@ -27,11 +30,13 @@
  *
  * @module
  */
-export * from "./bench_server.ts";
 export * from "./bench_options.ts";
+export * from "./bench_server.ts";
 export * from "./datagram_load.ts";
+export * from "./echo_bench_report.ts";
 export * from "./echo_load.ts";
 export * from "./latency_stats.ts";
 export * from "./process_usage.ts";
 export * from "./redis_server_process.ts";
+export * from "./tcp_ping.ts";
 export * from "./websocket_load.ts";

@@ -32,7 +32,11 @@
 
 import { decodeEchoProbe } from "./echo_probe.ts";
 import { listenUdp } from "./listen_udp.ts";
-import { formatHostPort } from "../net/net_addr.ts";
+import { defaultLocalHostname, normaliseIpLiteral } from "./_local_hostname.ts";
+import { DatagramTimeoutError } from "./datagram_timeout_error.ts";
+
+// Moved to its own module; re-exported for the importers of this one.
+export { DatagramTimeoutError } from "./datagram_timeout_error.ts";
 
 /** Where requests go. */
 export interface DatagramTarget {
@@ -158,49 +162,6 @@ export interface DatagramRequesterStats {
   stray: number;
 }
 
-/**
- * No reply came after every try. Callers catch it to report loss, so it is
- * a named class.
- *
- * @example
- * ```ts
- * import { DatagramTimeoutError } from "./datagram_requester.ts";
- * import assert from "node:assert/strict";
- *
- * const error = new DatagramTimeoutError({ hostname: "127.0.0.1", port: 7001 }, 3, 1000);
- * assert.match(error.message, /^no reply from 127\.0\.0\.1:7001 after 3 tries/);
- * ```
- */
-export class DatagramTimeoutError extends Error {
-  /** Where the request went. */
-  readonly target: DatagramTarget;
-  /** How many times it was sent. */
-  readonly attempts: number;
-  /** The wait per try, in ms. */
-  readonly timeout: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param target Where the request went.
-   * @param attempts How many times it was sent.
-   * @param timeout The wait per try, in ms.
-   */
-  constructor(target: DatagramTarget, attempts: number, timeout: number) {
-    const where = formatHostPort(target.hostname, target.port);
-    super(
-      `no reply from ${where} after ${attempts} ${attempts === 1 ? "try" : "tries"} ` +
-        `(${timeout} ms each): UDP is connectionless, so a missing server looks the same as ` +
-        `a lost datagram; check that the server is running on ${where}, that no firewall ` +
-        `drops UDP on that port, and that --host/--port are right`,
-    );
-    this.name = "DatagramTimeoutError";
-    this.target = target;
-    this.attempts = attempts;
-    this.timeout = timeout;
-  }
-}
-
 interface Pending {
   bytes: Uint8Array;
   attempts: number;
@@ -217,24 +178,6 @@ interface Pending {
 /** The default `match`: the sequence number of an echo probe. */
 function matchEchoProbe(datagram: Uint8Array): number | undefined {
   return decodeEchoProbe(datagram)?.seq;
-}
-
-/** Normalises an IP literal the way the runtime reports addresses (`::0001` → `::1`). */
-function normaliseIpLiteral(hostname: string): string | undefined {
-  const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
-  const isV6 = hostname.includes(":");
-  if (!isV4 && !isV6) return undefined;
-  try {
-    const host = new URL(`udp://${isV6 ? `[${hostname}]` : hostname}`).hostname;
-    return isV6 ? host.slice(1, -1) : host;
-  } catch {
-    return undefined;
-  }
-}
-
-function defaultLocalHostname(target: string): string {
-  if (target.includes(":")) return normaliseIpLiteral(target) === "::1" ? "::1" : "::";
-  return target === "localhost" || target.startsWith("127.") ? "127.0.0.1" : "0.0.0.0";
 }
 
 /**

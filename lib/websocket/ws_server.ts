@@ -13,6 +13,7 @@ import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
 import type { PerMessageDeflateOptions } from "./websocket_deflate.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
+import { refuseWithServiceUnavailable } from "../http/service_unavailable.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import {
@@ -64,11 +65,37 @@ export interface WsServerOptions {
    */
   maxBufferedAmount?: number;
   /**
-   * Most clients at once.
+   * Most clients at once; the next ones get `503 Service Unavailable` with `Retry-After`.
    *
    * @default {10000}
    */
   maxConnections?: number;
+  /**
+   * Seconds a client refused with 503 is told to wait (`Retry-After`).
+   *
+   * @default {5}
+   */
+  retryAfter?: number;
+  /**
+   * Names the `Host` header may give besides the server's own address (and `localhost` when
+   * bound to loopback); other names get 403, against DNS rebinding. A leading dot allows
+   * subdomains too.
+   *
+   * @default {[]}
+   */
+  allowedHosts?: string[];
+  /**
+   * The flag named in the 403 for a refused `Host`.
+   *
+   * @default {"--allow-host"}
+   */
+  allowHostFlag?: string;
+  /**
+   * Advice in the 400 sent at once to a client that starts a TLS handshake on a plain port.
+   *
+   * @default {"this port speaks plain HTTP"}
+   */
+  tlsAdvice?: string;
   /**
    * Close clients silent this long (ms; pings go out at half of it); 0 disables.
    *
@@ -232,6 +259,13 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
       rootEndpoint: options.rootEndpoint ?? "/echo",
       headTimeout: options.handshakeTimeout ?? 10_000,
       signal: ctx.signal,
+      // DNS rebinding: the Host must name this server; Origin alone is the attacker's to choose.
+      hostCheck: {
+        bound: server.addr,
+        allowedHosts: options.allowedHosts ?? [],
+        flag: options.allowHostFlag,
+      },
+      tlsAdvice: options.tlsAdvice,
       upgrade: {
         protocols: options.protocols ?? [],
         originPolicy,
@@ -288,6 +322,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     tls: options.tls,
     maxConnections: options.maxConnections ?? 10_000,
     reusePort: options.reusePort ?? false,
+    // Busy, said in HTTP: browsers and WebSocket libraries show a 503, not a broken response.
+    refuse: refuseWithServiceUnavailable({ retryAfter: options.retryAfter }),
     handleSignals: options.handleSignals ?? false,
     logger: log,
   });
