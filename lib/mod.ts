@@ -5,7 +5,7 @@
  *
  * The dependency rule (checked by tests/repo/dependency_rule_test.ts): a
  * package imports only packages below it, with no cycles. framing ← io ←
- * {tcp, udp} ← {file_transfer, redis, proxy}; http ← websocket ← chat; net is usable by all;
+ * {tcp, udp} ← {file_transfer, redis, proxy}; http ← websocket ← chat; redis ← chat; net is usable by all;
  * load may use the protocol packages; nothing imports cli except cli; lib/
  * never imports scripts/.
  *

@@ -26,10 +26,18 @@
  * the server's reason, and a peer that echoes `/nick alice` back is named as
  * the echo server it probably is.
  *
+ * Over TLS (a server started with `--tls-cert`/`--tls-key`), with the test CA for loopback:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \
+ *   --tls --ca tests/fixtures/ca.crt --nick alice
+ * ```
+ *
  * Lines from the server are sanitised again before printing: a client should
  * not trust a server with its terminal either.
  *
- * Built on `Deno.connect`, wrapped by `connectTcp` in lib/tcp/connect_tcp.ts (timeout, advice).
+ * Built on `Deno.connect` (`Deno.startTls` with `--tls`), wrapped by `connectTcp` in
+ * lib/tcp/connect_tcp.ts (timeout, advice).
  *
  * @module
  */
@@ -39,6 +47,7 @@ import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
+import { readCaFile } from "../lib/cli/tls_files.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
 import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
@@ -65,7 +74,8 @@ async function* serverLines(conn: Deno.Conn): AsyncGenerator<string> {
     // A TLS alert record (type 21, version 3.x) is what a TLS server answers to plain text.
     if (first && chunk[0] === 0x15 && chunk[1] === 0x03) {
       throw new PeerMismatch(
-        "the server answered with a TLS alert: it speaks TLS, not the chat's plain text",
+        "the server answered with a TLS alert: it speaks TLS, not the chat's plain text " +
+          "(try --tls, and --ca FILE for a self-signed certificate)",
       );
     }
     decoder.push(chunk);
@@ -173,13 +183,23 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseCliOrExit(args, {
     name: "chat_client.ts",
     summary: "Talk to chat_server.ts: stdin lines to the server, its lines to stdout.",
-    usage: ["deno run --allow-net=127.0.0.1 scripts/chat_client.ts [--nick NAME] [options]"],
+    usage: [
+      "deno run --allow-net=127.0.0.1 scripts/chat_client.ts [--nick NAME] [options]",
+      "deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \\",
+      "  --tls --ca tests/fixtures/ca.crt [--nick NAME]",
+    ],
     options: {
       ...connectOptions(7002),
       nick: {
         type: "string",
         valueName: "NAME",
         description: "Nick to pick on connect; exit 1 if the server refuses it",
+      },
+      tls: { type: "boolean", description: "Connect with TLS (a server run with --tls-cert)" },
+      ca: {
+        type: "string",
+        valueName: "FILE",
+        description: "Trust this PEM CA certificate too (implies --tls; needs --allow-read)",
       },
     },
     notes: [
@@ -190,13 +210,27 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const hostname = stripBrackets(values.host);
   const where = formatHostPort(hostname, values.port);
 
+  let caCerts: string[] | undefined;
+  try {
+    caCerts = await readCaFile(values.ca);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+
   let conn: Deno.Conn;
   try {
-    conn = await connectTcp({ hostname, port: values.port });
+    conn = await connectTcp({
+      hostname,
+      port: values.port,
+      tls: values.tls || caCerts !== undefined,
+      caCerts,
+    });
   } catch (error) {
     console.error(`error: ${error instanceof ConnectError ? error.message : error}`);
     if (error instanceof ConnectError && error.code === "permission") {
-      console.error(`run: ${formatRunCommand([allowNetFlag([values.host])])}`);
+      const read = values.ca ? [`--allow-read=${values.ca}`] : [];
+      console.error(`run: ${formatRunCommand([allowNetFlag([values.host]), ...read])}`);
     }
     Deno.exit(1);
   }

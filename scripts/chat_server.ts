@@ -18,6 +18,22 @@
  * It prints `listening on 127.0.0.1:7002` (TCP) and
  * `listening on http://127.0.0.1:8002/` (the page; its WebSocket is at `/chat`).
  *
+ * With TLS on both ports (here the test certificate, for loopback only), it prints
+ * `listening on tls://127.0.0.1:7002` and `listening on https://127.0.0.1:8002/`:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_server.ts \
+ *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * openssl s_client -quiet -connect 127.0.0.1:7002 -CAfile tests/fixtures/ca.crt
+ * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \
+ *   --tls --ca tests/fixtures/ca.crt --nick alice
+ * ```
+ *
+ * Browsers get the page over `https://` and its WebSocket over `wss://`, with the same Origin
+ * check. Their messages are compressed (permessage-deflate) when they are at least
+ * `--deflate-threshold` bytes, a line going to many browsers compressed once; `--no-deflate`
+ * turns it off.
+ *
  * Try it, in two terminals (`nc 127.0.0.1 7002`), or open http://127.0.0.1:8002/:
  *
  * ```text
@@ -36,20 +52,68 @@
  * queue bounds, flood control and line limit; a WebSocket Origin check
  * refuses (403) pages from other sites.
  *
+ * Several servers share rooms, nicks, `/who`, `/rooms`, `/msg` and history through Redis
+ * (`lib/chat/redis_relay.ts`); each needs Redis's address in `--allow-net`:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379
+ * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379 \
+ *   --port 7012 --http-port 8012
+ * deno run --allow-net=127.0.0.1,unix:/run/redis/redis.sock --allow-read=/run/redis/redis.sock \
+ *   --allow-write=/run/redis/redis.sock scripts/chat_server.ts --redis unix:///run/redis/redis.sock
+ * ```
+ *
+ * On Linux, `--workers N` (or `auto`) runs N Web Workers on both ports (`reusePort`, so
+ * `--unstable-net`; `--allow-read=scripts,lib` for the workers' code). The main thread owns
+ * nicks, rooms and history (`lib/chat/worker_relay.ts`), so it stays one chat:
+ *
+ * ```sh
+ * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/chat_server.ts \
+ *   --workers auto
+ * ```
+ *
  * @module
  */
 
-import { ChatListenError, type ChatServer, startChatServer } from "../lib/chat/chat_server.ts";
-import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
+import {
+  ChatListenError,
+  type ChatServer,
+  type ChatServerOptions,
+  startChatServer,
+} from "../lib/chat/chat_server.ts";
+import {
+  batchByWorker,
+  ChatOwner,
+  type FromChatOwner,
+  WorkerChatRelay,
+} from "../lib/chat/worker_relay.ts";
+import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
+import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { RedisRelay, type RedisRelayOptions } from "../lib/chat/redis_relay.ts";
+import {
+  isWorkerThread,
+  parseWorkerCount,
+  type PoolWorkerInit,
+  type PoolWorkerServer,
+  runPoolWorker,
+  WorkerPool,
+  WORKERS_SUPPORTED,
+} from "../lib/net/worker_pool.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
+import { parseRedisUrl, type RedisAddress } from "../lib/redis/redis_address.ts";
 
 const CLI = {
   name: "chat_server.ts",
   summary: "A multi-user chat with nicks, rooms and limits: nc or chat_client.ts on --port, " +
     "a web page on --http-port, all in the same rooms.",
-  usage: ["deno run --allow-net=127.0.0.1 scripts/chat_server.ts [options]"],
+  usage: [
+    "deno run --allow-net=127.0.0.1 scripts/chat_server.ts [options]",
+    "deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_server.ts \\",
+    "  --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key",
+  ],
   options: {
     host: listenOptions(7002).host,
     port: { ...listenOptions(7002).port, description: "Port for nc/telnet (0: any free)" },
@@ -66,11 +130,24 @@ const CLI = {
       valueName: "ORIGIN",
       description: "Also let pages from this origin join, e.g. https://app.example ('*' = any)",
     },
+    "allow-host": {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      description: "Also serve web requests whose Host names NAME (.NAME: subdomains too)",
+    },
     "max-clients": {
       type: "integer",
       default: 10_000,
       min: 1,
-      description: "Clients at once, TCP and web together",
+      description: "Clients at once, TCP and web together (web: HTTP 503 beyond it)",
+    },
+    "retry-after": {
+      type: "integer",
+      default: 5,
+      min: 0,
+      valueName: "SECONDS",
+      description: "The Retry-After a refused web client (503) is told",
     },
     history: { type: "integer", default: 20, min: 0, description: "Messages replayed on join" },
     "max-nick": { type: "integer", default: 20, min: 1, description: "Longest nick" },
@@ -119,10 +196,54 @@ const CLI = {
       min: 0,
       description: "Seconds without input before disconnect (0: off)",
     },
+    redis: {
+      type: "string",
+      valueName: "URL",
+      description:
+        "Share rooms with other servers through Redis: redis://HOST:PORT or unix:///PATH",
+    },
+    "redis-optional": {
+      type: "boolean",
+      description: "Start alone if Redis is down, and share rooms once it answers",
+    },
+    workers: {
+      type: "string",
+      default: "1",
+      valueName: "N|auto",
+      description: "Worker threads sharing both ports (0 or auto: one per core); see below",
+    },
+    "redis-ttl": {
+      type: "number",
+      default: 30,
+      min: 0.1,
+      description: "Seconds a crashed server's nicks stay taken (refreshed every third of it)",
+    },
+    ...DEFLATE_SERVER_OPTIONS,
+    ...TLS_SERVER_OPTIONS,
   },
   notes: [
+    "Redis: every server publishes its rooms' lines and relays the others'; nicks are unique",
+    "across servers, /who, /rooms and /msg span them, history is a capped list in Redis.",
+    "Pub/sub is at-most-once: lines said while Redis is unreachable stay on their server.",
+    "A Unix socket needs --allow-net=unix:/PATH --allow-read=/PATH --allow-write=/PATH.",
+    "--workers N: N Web Workers, each listening on both ports with reusePort (Linux only:",
+    "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib. Rooms,",
+    "nicks and history span workers (the main thread owns them; with --redis each worker is",
+    "one more Redis server). A crashed worker is restarted; Ctrl+C stops them all.",
     "Browsers: the WebSocket accepts the chat's own page (same host:port) and clients without",
     "an Origin header; pages from other origins get 403 unless listed with --allow-origin.",
+    "Host check (DNS rebinding): web requests must name this server in Host (its address, or",
+    "localhost when bound to loopback); other names get 403 unless listed with --allow-host.",
+    "Telnet works on --port (negotiation is refused, Ctrl+C is answered); a browser pointed",
+    "at --port gets an HTTP 400 naming the web page's URL.",
+    "TLS: --tls-cert/--tls-key serve both ports over TLS (tls:// and https://, wss://); with the",
+    "test certificate (deno task chat-server-tls), join with",
+    "  openssl s_client -quiet -connect 127.0.0.1:7002 -CAfile tests/fixtures/ca.crt",
+    "  ncat --ssl --ssl-trustfile tests/fixtures/ca.crt localhost 7002",
+    "  socat - OPENSSL:127.0.0.1:7002,cafile=tests/fixtures/ca.crt",
+    "  chat_client.ts --tls --ca tests/fixtures/ca.crt (deno task chat-client-tls)",
+    "Compression: the web side's WebSocket agrees permessage-deflate with browsers (no context",
+    "takeover: no zlib memory between messages); --no-deflate turns it off.",
     "Try it: nc 127.0.0.1 7002, and open http://127.0.0.1:8002/",
   ],
 } as const;
@@ -145,31 +266,87 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 2;
   }
   const log = new Logger({ level: values.quiet ? "warn" : "info" });
+  let tls;
+  try {
+    tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+  let redisAddress: RedisAddress | undefined;
+  if (values.redis !== undefined) {
+    try {
+      redisAddress = parseRedisUrl(values.redis);
+    } catch (error) {
+      console.error(`error: --redis: ${(error as Error).message}\nRun with --help for usage.`);
+      return 2;
+    }
+  }
+  let workers: number;
+  try {
+    workers = parseWorkerCount(values.workers);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  if (workers > 1 && !WORKERS_SUPPORTED) {
+    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
+    workers = 1;
+  }
+  const serverOptions: ChatServerOptions = {
+    hostname: values.host,
+    port: values.port,
+    httpPort: values["http-port"],
+    tls,
+    perMessageDeflate: deflateOptionsFrom(values),
+    allowedOrigins: values["allow-origin"],
+    maxClients: values["max-clients"],
+    retryAfter: values["retry-after"],
+    allowedHosts: values["allow-host"],
+    allowHostFlag: "--allow-host",
+    historySize: values.history,
+    maxNickLength: values["max-nick"],
+    maxLineBytes: values["max-line"],
+    maxLineSkip: values["max-line-skip"],
+    floodBurst: values["flood-burst"],
+    floodRate: values["flood-rate"],
+    floodDisconnectAfter: values["flood-kick"],
+    queueHardLimit: values["queue-hard"],
+    queueSoftLimit: values["queue-soft"],
+    queueSoftTimeout: Math.round(values["queue-soft-seconds"] * 1000),
+    registrationTimeout: Math.round(values["registration-timeout"] * 1000),
+    idleTimeout: Math.round(values["idle-timeout"] * 1000),
+  };
+  const redis: RedisSettings | undefined = redisAddress === undefined ? undefined : {
+    address: redisAddress,
+    historySize: values.history,
+    presenceTtl: Math.round(values["redis-ttl"] * 1000),
+    optional: values["redis-optional"],
+  };
+  if (workers > 1) {
+    return await runWorkers(workers, { options: serverOptions, redis, quiet: values.quiet }, log);
+  }
+
+  let relay: RedisRelay | undefined;
+  if (redis !== undefined) {
+    try {
+      relay = await RedisRelay.connect(redis.address, { ...redis, logger: log });
+    } catch (error) {
+      console.error(`error: ${(error as Error).message}\n${REDIS_ADVICE}`);
+      return 1;
+    }
+  }
 
   let server: ChatServer;
   try {
     server = startChatServer({
-      hostname: values.host,
-      port: values.port,
-      httpPort: values["http-port"],
-      allowedOrigins: values["allow-origin"],
-      maxClients: values["max-clients"],
-      historySize: values.history,
-      maxNickLength: values["max-nick"],
-      maxLineBytes: values["max-line"],
-      maxLineSkip: values["max-line-skip"],
-      floodBurst: values["flood-burst"],
-      floodRate: values["flood-rate"],
-      floodDisconnectAfter: values["flood-kick"],
-      queueHardLimit: values["queue-hard"],
-      queueSoftLimit: values["queue-soft"],
-      queueSoftTimeout: Math.round(values["queue-soft-seconds"] * 1000),
-      registrationTimeout: Math.round(values["registration-timeout"] * 1000),
-      idleTimeout: Math.round(values["idle-timeout"] * 1000),
+      ...serverOptions,
+      relay,
       handleSignals: true,
       logger: log,
     });
   } catch (error) {
+    await relay?.close();
     if (!(error instanceof ChatListenError)) throw error;
     // The lib's advice names no flag; ours names the flag of the port that failed.
     const portFlag = error.listener === "http" ? "--http-port" : "--port";
@@ -183,11 +360,16 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     );
     return 1;
   }
-  console.log(`listening on ${formatAddr(server.addr)}`);
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
   if (server.httpAddr !== undefined) {
-    console.log(`listening on http://${formatAddr(server.httpAddr)}/`);
+    console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.httpAddr)}/`);
+  }
+  if (relay !== undefined) {
+    log.info(`sharing rooms through Redis at ${relay.url} as server ${relay.id}`);
   }
   await server.finished;
+  // After the hub said goodbye to everyone, so their nicks are released in Redis too.
+  await relay?.close();
   const { connectionCount, messageCount } = server.hub;
   log.info(
     `shut down: served ${plural(connectionCount, "connection")}, ${
@@ -197,4 +379,130 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+/** What to do when Redis cannot be reached at start. */
+const REDIS_ADVICE =
+  "Start redis-server first, or pass --redis-optional to chat on this server alone.";
+
+/** The --redis flags, as the relay takes them. */
+interface RedisSettings extends RedisRelayOptions {
+  address: RedisAddress;
+}
+
+/** What each worker gets: the server's options (no logger, no relay), Redis, the log level. */
+interface ChatWorkerData {
+  options: ChatServerOptions;
+  redis: RedisSettings | undefined;
+  quiet: boolean;
+}
+
+/**
+ * One worker's chat server on the pool's two ports. Without Redis its hub shares rooms with
+ * the other workers through the owner in the main thread; with Redis, each worker is one more
+ * server of the Redis chat, and the owner stays idle.
+ */
+async function startChatWorker(init: PoolWorkerInit<ChatWorkerData>): Promise<PoolWorkerServer> {
+  const { options, redis, quiet } = init.data;
+  const log = new Logger({
+    level: quiet ? "warn" : "info",
+    write: (line) => console.error(`[w${init.index}] ${line}`),
+  });
+  const redisRelay = redis === undefined
+    ? undefined
+    : await RedisRelay.connect(redis.address, { ...redis, logger: log });
+  const server = startChatServer({
+    ...options,
+    port: init.port,
+    httpPort: options.httpPort === undefined ? undefined : init.ports.http ?? options.httpPort,
+    reusePort: true,
+    relay: redisRelay ?? new WorkerChatRelay(init, `w${init.index}.${init.generation}`),
+    logger: log,
+  });
+  const finished = server.finished.then(() => redisRelay?.close());
+  return {
+    addr: server.addr,
+    ports: server.httpAddr === undefined ? {} : { http: server.httpAddr.port },
+    finished,
+    shutdown: () => server.shutdown().then(() => finished),
+    stats: () => ({
+      connections: server.hub.connectionCount,
+      messages: server.hub.messageCount,
+    }),
+  };
+}
+
+/** `--workers N`: this same file runs in N workers; the main thread owns the shared rooms. */
+async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Promise<number> {
+  const post = batchByWorker<FromChatOwner>((worker, message) => pool?.post(worker, message));
+  const owner = new ChatOwner(post, {
+    historySize: data.options.historySize,
+  });
+  let pool: WorkerPool | undefined;
+  try {
+    pool = await WorkerPool.start(new URL(import.meta.url), {
+      count,
+      port: data.options.port ?? 7002,
+      // The limit is the server's: each worker takes its share.
+      data: {
+        ...data,
+        options: {
+          ...data.options,
+          maxClients: Math.ceil((data.options.maxClients ?? 10_000) / count),
+        },
+      },
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
+      handleSignals: true,
+      logger: log,
+      onMessage: (worker, message, starting) => {
+        pool ??= starting;
+        owner.handle(worker, message);
+      },
+      // A crashed worker's members are gone: free their nicks and seats at once.
+      onCrash: (worker) => owner.workerGone(worker),
+    });
+  } catch (error) {
+    const cause = (error as Error).cause;
+    const portFlag = cause instanceof ListenError && cause.port === data.options.httpPort
+      ? "--http-port"
+      : "--port";
+    console.error(
+      `error: ${
+        cause instanceof ListenError
+          ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
+          : (error as Error).message
+      }`,
+    );
+    if (/Redis/.test((error as Error).message)) console.error(REDIS_ADVICE);
+    return 1;
+  }
+  const tls = data.options.tls !== undefined;
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(pool.addr)}`);
+  if (pool.ports.http !== undefined) {
+    console.log(
+      `listening on ${tls ? "https" : "http"}://${
+        formatAddr({ ...pool.addr, port: pool.ports.http })
+      }/`,
+    );
+  }
+  log.info(
+    `${count} workers share the ports; ${
+      data.redis ? "each is a server of the Redis chat" : "the main thread owns nicks and rooms"
+    }`,
+  );
+  const totals = await pool.finished;
+  const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
+  log.info(
+    `shut down: ${count} workers${restarted} served ${
+      plural(totals.connections ?? 0, "connection")
+    }, ${plural(totals.messages ?? 0, "message")}`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  // The same file is the worker module of --workers.
+  if (isWorkerThread()) runPoolWorker(startChatWorker);
+  else Deno.exit(await main());
+}

@@ -16,6 +16,7 @@
 
 import { join } from "node:path";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
+import { hasRedisServer, startRedisServer } from "../lib/load/redis_server_process.ts";
 import { formatHostPort, parseListeningLine } from "../lib/net/net_addr.ts";
 import {
   expect,
@@ -352,6 +353,69 @@ async function webChat(): Promise<void> {
   }
 }
 
+async function chatOverRedis(): Promise<void> {
+  console.log("\n== Chat over Redis: two chat servers, one Redis, a user on each ==");
+  if (!(await hasRedisServer())) {
+    console.log("  skipped: redis-server is not installed (Debian: apt-get install redis-server)");
+    return;
+  }
+  show("redis-server --port PORT --save '' &   # a throwaway Redis on 127.0.0.1");
+  await using redis = await startRedisServer();
+  indent(`ready at ${redis.url}`);
+  const args = ["--port", "0", "--http-port", "0", "--redis", redis.url];
+  const serverA = await startServer("chat_server.ts", [NET], args);
+  const serverB = await startServer("chat_server.ts", [NET], args);
+  const users: Deno.ChildProcess[] = [];
+  /** Starts chat_client.ts as `nick` on `port`; returns its input and its output lines. */
+  const user = (nick: string, port: number) => {
+    show(`deno run ${NET} scripts/chat_client.ts --port ${port} --nick ${nick} &`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", NET, join(SCRIPTS, "chat_client.ts"), "--port", String(port), "--nick", nick],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    users.push(child);
+    const input = child.stdin.getWriter();
+    return {
+      out: lineReader(child.stdout),
+      say: async (line: string) => {
+        console.log(`  ${nick}> ${line}`);
+        await input.write(encoder.encode(line + "\n"));
+      },
+      quit: () => input.close(),
+    };
+  };
+  try {
+    const alice = user("alice", serverA.port);
+    await alice.out.next(/\*\*\* alice joined #lobby/);
+    const bob = user("bob", serverB.port);
+    const joined = await alice.out.next(/\*\*\* bob joined #lobby/);
+    await bob.say("hi alice, I am on the other server");
+    const heard = await alice.out.next(/<bob>/);
+    await alice.say("/who");
+    const who = await alice.out.next(/^\*\*\* \d+ in #lobby/);
+    await alice.say("/msg bob private, across servers");
+    const whispered = await bob.out.next(/\*alice\*/);
+    console.log("  alice (server A) received:");
+    indent([joined, heard, who].join("\n"));
+    console.log("  bob (server B) received:");
+    indent(whispered);
+    expect(joined.slice(8), "*** bob joined #lobby (2 here)", "the room spans both servers");
+    expect(heard.slice(8), "<bob> hi alice, I am on the other server", "alice got bob's line");
+    expect(who, "*** 2 in #lobby: alice, bob", "/who lists both servers' members");
+    expect(whispered.slice(8), "*alice* private, across servers", "bob got alice's /msg");
+    await alice.quit();
+    await bob.quit();
+  } finally {
+    await Promise.all(users.map((child) => child.status));
+    await serverA.stop();
+    await serverB.stop();
+    show("kill -INT %2 %3; kill %1   # both chat servers, then Redis");
+  }
+}
+
 async function badNetwork(): Promise<void> {
   console.log(
     "\n== A bad network: the echo through tcp_proxy.ts, the ping through udp_proxy.ts ==",
@@ -425,7 +489,16 @@ async function badNetwork(): Promise<void> {
 
 /** Runs every section; exits 1 on the first failure. */
 export async function main(): Promise<number> {
-  const sections = [tcpEcho, udpPair, chatRoom, webChat, webSocket, fileTransfer, badNetwork];
+  const sections = [
+    tcpEcho,
+    udpPair,
+    chatRoom,
+    webChat,
+    chatOverRedis,
+    webSocket,
+    fileTransfer,
+    badNetwork,
+  ];
   try {
     for (const section of sections) await section();
   } catch (error) {

@@ -25,26 +25,31 @@
  * Expected: `--message hello` prints `hello`; the pipe prints `1000000`.
  *
  * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
- * lib/tcp/connect_tcp.ts (timeout, advice); `--bench` uses `runEchoLoad` in lib/load/echo_load.ts.
+ * lib/tcp/connect_tcp.ts (timeout, advice). Each mode is one lib call: `echoRoundTrip`
+ * (lib/tcp/echo_round_trip.ts) for `--message`, `pipeStdio` (lib/cli/pipe_stdio.ts) for the
+ * pipe, `tcpPing` (lib/load/tcp_ping.ts) for `--count`, `runEchoLoad` (lib/load/echo_load.ts)
+ * for `--bench`.
  *
  * @module
  */
 
-import { ChunkReader } from "../lib/io/chunk_reader.ts";
-import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { type CliValues, parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
-import { HexDumper } from "../lib/cli/hex_dump.ts";
+import { HexDumper, type HexDumpHooks } from "../lib/cli/hex_dump.ts";
+import { pipeStdio } from "../lib/cli/pipe_stdio.ts";
+import { readCaFile, TLS_CLIENT_OPTIONS } from "../lib/cli/tls_files.ts";
+import { echoRoundTrip } from "../lib/tcp/echo_round_trip.ts";
+import { looksLikeTlsAlert } from "../lib/tcp/looks_like_tls_alert.ts";
 import { ConnectError, connectTcp, formatRetry } from "../lib/tcp/connect_tcp.ts";
-import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
-import { benchEcho, formatEchoBench } from "../lib/load/echo_load.ts";
-import { formatTcpPingSummary, tcpPing } from "../lib/load/tcp_ping.ts";
-import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
+import { benchOptions, connectionsOption, withClientCpu } from "../lib/load/bench_options.ts";
+import { type EchoLoadOptions, runEchoLoad } from "../lib/load/echo_load.ts";
+import { echoBenchReport, formatEchoBenchReport } from "../lib/load/echo_bench_report.ts";
+import { formatTcpPingStatistics, TCP_PING_OPTIONS, tcpPing } from "../lib/load/tcp_ping.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { writeAll } from "../lib/io/write_all.ts";
-import { closeQuietly } from "../lib/io/close_quietly.ts";
 
 const CLI = {
   name: "tcp_echo_client.ts",
@@ -62,21 +67,7 @@ const CLI = {
       valueName: "TEXT",
       description: "Send TEXT and a newline, print the echo, exit",
     },
-    count: {
-      type: "integer",
-      min: 1,
-      max: 1_000_000,
-      description: "TCP ping: send N lines at --interval, one RTT line each, then a summary",
-    },
-    interval: {
-      type: "number",
-      short: "i",
-      default: 1,
-      min: 0,
-      max: 3600,
-      valueName: "SECONDS",
-      description: "TCP ping: time between lines",
-    },
+    ...TCP_PING_OPTIONS,
     timeout: {
       type: "number",
       default: 5,
@@ -90,12 +81,7 @@ const CLI = {
       min: 0,
       description: "Retry a refused or timed-out connection this many times",
     },
-    tls: { type: "boolean", description: "Connect with TLS" },
-    ca: {
-      type: "string",
-      valueName: "FILE",
-      description: "Trust this PEM certificate (for a self-signed server)",
-    },
+    ...TLS_CLIENT_OPTIONS,
     hexdump: {
       type: "boolean",
       short: "x",
@@ -111,6 +97,18 @@ const CLI = {
   ],
 } as const;
 
+type Values = CliValues<typeof CLI.options>;
+
+/** What every mode needs besides the connection. */
+interface Session {
+  values: Values;
+  /** The server, `host:port`, for messages. */
+  where: string;
+  tls: boolean;
+  /** Hex dump callbacks with `--hexdump`, else none. */
+  hooks: Partial<HexDumpHooks>;
+}
+
 /** Runs the client from command-line flags and returns the exit code. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
@@ -120,33 +118,24 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   const hostname = stripBrackets(values.host);
   let caCerts: string[] | undefined;
-  if (values.ca) {
-    try {
-      caCerts = [await Deno.readTextFile(values.ca)];
-    } catch (error) {
-      console.error(`error: cannot read --ca ${values.ca}: ${(error as Error).message}`);
-      return 1;
-    }
+  try {
+    caCerts = await readCaFile(values.ca);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
   }
   const target = { hostname, port: values.port, tls: values.tls || caCerts !== undefined, caCerts };
   const where = formatHostPort(hostname, values.port);
-  const dumper = values.hexdump ? new HexDumper() : undefined;
+  const session = {
+    values,
+    where,
+    tls: target.tls,
+    hooks: values.hexdump ? new HexDumper().hooks : {},
+  };
 
   try {
-    if (values.bench) {
-      const report = await benchEcho({
-        ...target,
-        connections: values.connections,
-        size: values.size,
-        inFlight: values["in-flight"],
-        duration: values.duration * 1000,
-        warmup: values.warmup * 1000,
-      });
-      console.log(values.json ? JSON.stringify(report) : formatEchoBench(report));
-      return 0;
-    }
+    if (values.bench) return await bench(target, session);
 
-    const log = new Logger({ level: logLevel(values) });
     const started = performance.now();
     const conn = await connectTcp({
       ...target,
@@ -158,38 +147,16 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         }
       },
     });
-    log.debug(
+    new Logger({ level: logLevel(values) }).debug(
       `connected to ${where} from ${formatAddr(conn.localAddr)}${target.tls ? " over TLS" : ""}` +
         ` in ${(performance.now() - started).toFixed(1)} ms`,
     );
-    if (values.count !== undefined) {
-      // Ctrl+C stops after the echo in flight and still prints the summary, like ping.
-      const stop = new AbortController();
-      const stopListening = onFirstInterrupt(() => stop.abort());
-      const summary = await tcpPing(conn, {
-        target: where,
-        count: values.count,
-        interval: values.interval * 1000,
-        timeout: values.timeout * 1000,
-        text: values.message,
-        signal: stop.signal,
-        onLine: values.quiet || values.json ? undefined : (line) => console.log(line),
-      }).finally(stopListening);
-      if (values.json) {
-        console.log(JSON.stringify(summary));
-      } else {
-        if (summary.error) console.error(`error: ${summary.error}`);
-        console.log(formatTcpPingSummary(summary).join("\n"));
-      }
-      return summary.error === undefined && summary.received > 0 ? 0 : 1;
-    }
-    if (values.message !== undefined) {
-      return await oneShot(conn, values.message, values.timeout * 1000, target.tls, dumper);
-    }
+    if (values.count !== undefined) return await ping(conn, values.count, session);
+    if (values.message !== undefined) return await oneShot(conn, values.message, session);
     if (Deno.stdin.isTerminal()) {
       console.error(`connected to ${where}: type a line and press Enter; Ctrl+D to quit`);
     }
-    return await pipe(conn, target.tls, dumper);
+    return await pipe(conn, session);
   } catch (error) {
     if (error instanceof ConnectError || isDisconnectError(error)) {
       console.error(`error: ${(error as Error).message}`);
@@ -203,55 +170,25 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
 }
 
-/** A TLS alert record (content type 21, version 3.x): what a TLS server sends to plain text. */
-function looksLikeTlsAlert(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x15 && bytes[1] === 0x03;
-}
-
 const TLS_HINT = "the server answered with a TLS alert: it speaks TLS, try --tls " +
   "(and --ca FILE for a self-signed certificate)";
 
-/** Sends one line and waits until as many bytes came back. */
+/** `--message`: send one line and check that exactly it came back. */
 async function oneShot(
   conn: Deno.Conn,
   text: string,
-  timeout: number,
-  tls: boolean,
-  dumper: HexDumper | undefined,
+  { values, tls, hooks }: Session,
 ): Promise<number> {
   const sent = new TextEncoder().encode(text + "\n");
-  const received = new Uint8Array(sent.length);
-  let got = 0;
-  // Closing the connection is how a pending read is cancelled.
-  const timer = setTimeout(() => conn.close(), timeout);
-  try {
-    await writeAll(conn, sent);
-    dumper?.dump(">", sent);
-    const reader = new ChunkReader(conn);
-    while (got < sent.length) {
-      const chunk = await reader.read();
-      if (chunk === null) break;
-      dumper?.dump("<", chunk);
-      const take = chunk.subarray(0, sent.length - got);
-      received.set(take, got);
-      got += take.length;
-    }
-  } catch (error) {
-    if (!isDisconnectError(error)) throw error;
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed by the timer */ }
-  }
-  const echo = received.subarray(0, got);
+  const timeout = values.timeout * 1000;
+  const echo = await echoRoundTrip(conn, sent, { timeout, ...hooks });
   if (!tls && looksLikeTlsAlert(echo)) {
     console.error(`error: ${TLS_HINT}`);
     return 1;
   }
-  if (got < sent.length) {
+  if (echo.length < sent.length) {
     console.error(
-      `error: got ${got} of ${sent.length} bytes back before the server closed or ${timeout} ms passed`,
+      `error: got ${echo.length} of ${sent.length} bytes back before the server closed or ${timeout} ms passed`,
     );
     return 1;
   }
@@ -263,58 +200,73 @@ async function oneShot(
     );
     return 1;
   }
-  await writeAll(Deno.stdout, received);
+  await writeAll(Deno.stdout, echo);
   return 0;
 }
 
-/**
- * Copies stdin to the server and the server to stdout at the same time.
- * At the end of stdin (or on Ctrl+C) only our sending side is shut
- * (half-close), so the echoes still in flight can arrive before the server
- * closes.
- */
-async function pipe(conn: Deno.Conn, tls: boolean, dumper: HexDumper | undefined): Promise<number> {
-  const upload = (async () => {
-    const stdin = new ChunkReader(Deno.stdin, { initialSize: 65_536 });
-    for (let chunk; (chunk = await stdin.read()) !== null;) {
-      await writeAll(conn, chunk);
-      dumper?.dump(">", chunk);
-    }
-    await conn.closeWrite();
-  })();
+/** Pipe mode: stdin to the server, the echo to stdout, half-close at the end of stdin. */
+async function pipe(conn: Deno.Conn, { tls, hooks }: Session): Promise<number> {
   let first = true;
-  const download = (async () => {
-    const reader = new ChunkReader(conn, { initialSize: 65_536 });
-    for (let chunk; (chunk = await reader.read()) !== null;) {
-      dumper?.dump("<", chunk);
+  await pipeStdio(conn, {
+    onSend: hooks.onSend,
+    onReceive: (chunk) => {
+      hooks.onReceive?.(chunk);
       if (first && !tls && looksLikeTlsAlert(chunk)) console.error(`warning: ${TLS_HINT}`);
       first = false;
-      await writeAll(Deno.stdout, chunk);
-    }
-  })();
-  // If the server closes first, a read of stdin may still be pending; the
-  // caller exits the process, which ends it.
-  upload.catch(() => {});
-  // Ctrl+C: stop sending and let the echoes of what was sent arrive, as at the end of stdin;
-  // the terminal and `deno task` may both deliver the keypress, so act once.
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    conn.closeWrite().catch(() => {});
-    setTimeout(() => closeQuietly(conn), 1_000);
+    },
+  });
+  return 0;
+}
+
+/** TCP ping (`--count`): one RTT line per echo, Ctrl+C ends it early, then the statistics. */
+async function ping(conn: Deno.Conn, count: number, { values, where }: Session): Promise<number> {
+  const print = (line: string) => {
+    if (!values.quiet && !values.json) console.log(line);
   };
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
   Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    await download;
-    return 0;
-  } catch (error) {
-    if (interrupted && error instanceof Deno.errors.BadResource) return 0;
-    throw error;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    closeQuietly(conn);
+  print(`TCP PING ${where}`);
+  const result = await tcpPing(conn, {
+    count,
+    interval: values.interval * 1000,
+    timeout: values.timeout * 1000,
+    text: values.message,
+    target: where,
+    signal: stop.signal,
+    onReply: ({ seq, bytes, rtt }) =>
+      print(`${bytes} bytes from ${where}: seq=${seq} time=${rtt.toFixed(3)} ms`),
+  }).finally(() => Deno.removeSignalListener("SIGINT", onInterrupt));
+  if (values.json) {
+    console.log(JSON.stringify(result));
+  } else {
+    if (result.error) console.error(`error: ${result.error}`);
+    console.log(formatTcpPingStatistics(result));
   }
+  return result.error === undefined && result.received > 0 ? 0 : 1;
+}
+
+/** `--bench`: load from many connections, then one line (or one JSON object). */
+async function bench(target: EchoLoadOptions, { values, where }: Session): Promise<number> {
+  const { result, clientCpu } = await withClientCpu(() =>
+    runEchoLoad({
+      ...target,
+      connections: values.connections,
+      size: values.size,
+      inFlight: values["in-flight"],
+      duration: values.duration * 1000,
+      warmup: values.warmup * 1000,
+    })
+  );
+  const report = echoBenchReport(result, {
+    target: where,
+    connections: values.connections,
+    inFlight: values["in-flight"],
+    size: values.size,
+    clientCpu,
+  });
+  console.log(values.json ? JSON.stringify(report) : formatEchoBenchReport(report));
+  return 0;
 }
 
 if (import.meta.main) Deno.exit(await main());

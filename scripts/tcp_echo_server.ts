@@ -16,6 +16,16 @@
  *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
  * ```
  *
+ * On Linux, `--workers N` (or `auto`, one per core) runs N Web Workers, each with its own
+ * listener on the same port (`reusePort`, so it needs `--unstable-net`): the kernel spreads
+ * new connections between them, a worker that crashes is restarted, and Ctrl+C stops them all
+ * with one summary:
+ *
+ * ```sh
+ * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib \
+ *   scripts/tcp_echo_server.ts --workers auto
+ * ```
+ *
  * Try it: `nc 127.0.0.1 7000`, type `hello`, and `hello` comes back.
  * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
  *
@@ -28,14 +38,28 @@
 import { parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { listenHostsOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
-import { Logger } from "../lib/cli/log.ts";
+import { Logger, type LogLevel } from "../lib/cli/log.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
-import { formatAddr } from "../lib/net/net_addr.ts";
+import { formatAddr, stripBrackets } from "../lib/net/net_addr.ts";
 import { explainListenError, isDisconnectError, ListenError } from "../lib/net/net_errors.ts";
 import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
 import { ReadBuffer } from "../lib/io/read_buffer.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import {
+  type ConnectionContext,
+  serveTcp,
+  type TcpServer,
+  type TlsCertifiedKey,
+} from "../lib/tcp/serve_tcp.ts";
+import {
+  isWorkerThread,
+  parseWorkerCount,
+  type PoolWorkerInit,
+  type PoolWorkerServer,
+  runPoolWorker,
+  WorkerPool,
+  WORKERS_SUPPORTED,
+} from "../lib/net/worker_pool.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 /** The flags that set the listening address, for the advice when it cannot be bound. */
@@ -111,19 +135,73 @@ const CLI = {
       valueName: "SECONDS",
       description: "Close connections idle this long (0 = never)",
     },
+    workers: {
+      type: "string",
+      default: "1",
+      valueName: "N|auto",
+      description: "Worker threads sharing the port (0 or auto: one per core); see below",
+    },
     ...TLS_SERVER_OPTIONS,
   },
   notes: [
+    "--workers N: N Web Workers, each listening on the same port with reusePort (Linux only:",
+    "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib (each",
+    "worker loads the code from disk). A crashed worker is restarted; Ctrl+C stops them all.",
     "Prints one line per address: `listening on 127.0.0.1:7000` (`tls://127.0.0.1:7000` with TLS).",
     "Both loopbacks at once: --host 127.0.0.1 --host ::1 (one port for both, also with --port 0).",
     "Try it: nc 127.0.0.1 7000   (type a line; it comes back)",
   ],
 } as const;
 
+/** What each worker needs to start its echo server: the flags, TLS files already read. */
+interface EchoWorkerData {
+  hosts: string[];
+  maxConnections: number;
+  idleTimeout: number;
+  tls: TlsCertifiedKey | undefined;
+  level: LogLevel;
+}
+
+/** One worker's echo server, on the pool's port with `reusePort`, one listener per host. */
+async function startEchoWorker(init: PoolWorkerInit<EchoWorkerData>): Promise<PoolWorkerServer> {
+  const { hosts, maxConnections, idleTimeout, tls, level } = init.data;
+  // Each line says which worker wrote it: connection numbers are per worker.
+  const log = new Logger({ level, write: (line) => console.error(`[w${init.index}] ${line}`) });
+  const stats: EchoStats = { connections: 0, bytes: 0 };
+  const group = await serveHosts(hosts, (hostname, port) =>
+    serveTcp(echoHandler(log, stats), {
+      hostname,
+      port,
+      tls,
+      maxConnections,
+      idleTimeout,
+      gracePeriod: 0,
+      reusePort: true,
+      logger: log,
+    }), { port: init.port });
+  return {
+    addr: group.addrs[0]!,
+    finished: group.finished,
+    shutdown: () => group.shutdown(),
+    stats: () => ({ ...stats }),
+  };
+}
+
 /** Starts the server from command-line flags; resolves when it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
   const log = new Logger({ level: logLevel(values) });
+  let workers: number;
+  try {
+    workers = parseWorkerCount(values.workers);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  if (workers > 1 && !WORKERS_SUPPORTED) {
+    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
+    workers = 1;
+  }
   let tls;
   try {
     tls = await readTlsFiles(values["tls-cert"], values["tls-key"]);
@@ -132,6 +210,20 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return error instanceof UsageError ? 2 : 1;
   }
 
+  if (workers > 1) {
+    return await runWorkers(
+      workers,
+      {
+        hosts: values.host,
+        maxConnections: values["max-connections"],
+        idleTimeout: values["idle-timeout"] * 1000,
+        tls,
+        level: logLevel(values),
+      },
+      values.port,
+      log,
+    );
+  }
   const stats: EchoStats = { connections: 0, bytes: 0 };
   let group: ServerGroup<TcpServer>;
   try {
@@ -171,4 +263,57 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+/** `--workers N`: this same file runs in N workers; the main thread only watches them. */
+async function runWorkers(
+  count: number,
+  data: EchoWorkerData,
+  port: number,
+  log: Logger,
+): Promise<number> {
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.start(new URL(import.meta.url), {
+      count,
+      port,
+      // The limit is the server's: each worker takes its share.
+      data: { ...data, maxConnections: Math.ceil(data.maxConnections / count) },
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
+      handleSignals: true,
+      logger: log,
+    });
+  } catch (error) {
+    const cause = (error as Error).cause;
+    console.error(
+      `error: ${
+        cause instanceof ListenError
+          ? explainListenError(cause, cause.hostname, cause.port, LISTEN_FLAGS)
+          : (error as Error).message
+      }`,
+    );
+    return 1;
+  }
+  // Every worker listens on every --host, on the same port.
+  for (const hostname of new Set(data.hosts.map(stripBrackets))) {
+    console.log(
+      `listening on ${data.tls ? "tls://" : ""}${formatAddr({ ...pool.addr, hostname })}`,
+    );
+  }
+  log.info(`${count} workers share the port; the kernel spreads connections between them`);
+  const totals = await pool.finished;
+  const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
+  log.info(
+    `shut down: ${count} workers${restarted} served ${
+      formatCount(totals.connections ?? 0, "connection")
+    }, echoed ${formatCount(totals.bytes ?? 0, "byte")}`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  // The same file is the worker module of --workers.
+  if (isWorkerThread()) runPoolWorker(startEchoWorker);
+  else Deno.exit(await main());
+}

@@ -11,12 +11,25 @@
  *   closed (1008) once its send queue is full, and the others are unaffected.
  * - `GET /`: a small page to try both from a browser.
  *
+ * Compression (permessage-deflate, RFC 7692) is agreed with every client that offers it, for
+ * messages of at least `--deflate-threshold` bytes; `--no-deflate` turns it off. A broadcast
+ * message is compressed once for all the clients that agreed.
+ *
  * Run:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 scripts/ws_server.ts
  * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/ws_server.ts \
  *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
+ * ```
+ *
+ * On Linux, `--workers N` (or `auto`) runs N Web Workers, each listening on the port with
+ * `reusePort` (needs `--unstable-net` and `--allow-read=scripts,lib` for the workers' code);
+ * `/broadcast` messages cross workers over a `BroadcastChannel`:
+ *
+ * ```sh
+ * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/ws_server.ts \
+ *   --workers auto
  * ```
  *
  * Try it: open http://127.0.0.1:8080/ in a browser, or
@@ -31,11 +44,21 @@
  */
 
 import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
+import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
-import { startWsServer, type WsServer } from "../lib/websocket/ws_server.ts";
+import { startWsServer, type WsServer, type WsServerOptions } from "../lib/websocket/ws_server.ts";
+import {
+  isWorkerThread,
+  parseWorkerCount,
+  type PoolWorkerInit,
+  type PoolWorkerServer,
+  runPoolWorker,
+  WorkerPool,
+  WORKERS_SUPPORTED,
+} from "../lib/net/worker_pool.ts";
 
 const CLI = {
   name: "ws_server.ts",
@@ -71,7 +94,14 @@ const CLI = {
       type: "integer",
       default: 10_000,
       min: 1,
-      description: "Refuse clients beyond this many",
+      description: "Refuse clients beyond this many, with HTTP 503 and Retry-After",
+    },
+    "retry-after": {
+      type: "integer",
+      default: 5,
+      min: 0,
+      valueName: "SECONDS",
+      description: "The Retry-After a refused client (503) is told",
     },
     "idle-timeout": {
       type: "number",
@@ -99,6 +129,12 @@ const CLI = {
       valueName: "ORIGIN",
       description: "Also accept browsers from this origin, e.g. https://app.example ('*' = any)",
     },
+    "allow-host": {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      description: "Also serve requests whose Host names NAME (.NAME: subdomains too)",
+    },
     "broadcast-to-sender": {
       type: "boolean",
       description: "/broadcast also sends each message back to its sender",
@@ -109,11 +145,28 @@ const CLI = {
       valueName: "echo|broadcast",
       description: "What a WebSocket upgrade at / gets, for tools that cannot set a path",
     },
+    workers: {
+      type: "string",
+      default: "1",
+      valueName: "N|auto",
+      description: "Worker threads sharing the port (0 or auto: one per core); see below",
+    },
+    ...DEFLATE_SERVER_OPTIONS,
     ...TLS_SERVER_OPTIONS,
   },
   notes: [
+    "--workers N: N Web Workers, each listening on the same port with reusePort (Linux only:",
+    "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib. /broadcast",
+    "reaches clients on every worker; a crashed worker is restarted; Ctrl+C stops them all.",
     "Origin policy: requests without Origin (non-browser clients) and from the server's own",
     "host:port are accepted; other origins get 403 unless listed with --allow-origin.",
+    "Host check (DNS rebinding): the Host header must name this server (its address, or",
+    "localhost when bound to loopback); other names get 403 unless listed with --allow-host.",
+    "At --max-connections, clients get HTTP 503 with Retry-After; a TLS ClientHello on a plain",
+    "port gets 400 at once, saying to start the server with --tls-cert.",
+    "Compression: permessage-deflate is agreed with every client that offers it (browsers do),",
+    "with no context takeover either way: no zlib memory between messages, about 256 KiB while",
+    "one message is compressed. /broadcast compresses a message once for all who agreed.",
     "Try it: open http://127.0.0.1:8080/ or run",
     "  deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi",
   ],
@@ -145,25 +198,41 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return error instanceof UsageError ? 2 : 1;
   }
 
+  let workers: number;
+  try {
+    workers = parseWorkerCount(values.workers);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  if (workers > 1 && !WORKERS_SUPPORTED) {
+    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
+    workers = 1;
+  }
+  const serverOptions: WsServerOptions = {
+    hostname: values.host,
+    port: values.port,
+    tls,
+    maxMessageSize: values["max-message"],
+    maxFragments: values["max-fragments"],
+    maxBufferedAmount: values["max-buffered"],
+    maxConnections: values["max-connections"],
+    retryAfter: values["retry-after"],
+    allowedHosts: values["allow-host"],
+    allowHostFlag: "--allow-host",
+    tlsAdvice: "this port speaks plain HTTP; for TLS start the server with --tls-cert",
+    idleTimeout: values["idle-timeout"] * 1000,
+    handshakeTimeout: values["handshake-timeout"] * 1000,
+    protocols: values.protocol,
+    perMessageDeflate: deflateOptionsFrom(values),
+    allowedOrigins: values["allow-origin"],
+    rootEndpoint: values.root === "broadcast" ? "/broadcast" : "/echo",
+    broadcastToSender: values["broadcast-to-sender"],
+  };
+  if (workers > 1) return await runWorkers(workers, serverOptions, values.quiet, log);
   let server: WsServer;
   try {
-    server = startWsServer({
-      hostname: values.host,
-      port: values.port,
-      tls,
-      maxMessageSize: values["max-message"],
-      maxFragments: values["max-fragments"],
-      maxBufferedAmount: values["max-buffered"],
-      maxConnections: values["max-connections"],
-      idleTimeout: values["idle-timeout"] * 1000,
-      handshakeTimeout: values["handshake-timeout"] * 1000,
-      protocols: values.protocol,
-      allowedOrigins: values["allow-origin"],
-      rootEndpoint: values.root === "broadcast" ? "/broadcast" : "/echo",
-      broadcastToSender: values["broadcast-to-sender"],
-      handleSignals: true,
-      logger: log,
-    });
+    server = startWsServer({ ...serverOptions, handleSignals: true, logger: log });
   } catch (error) {
     // The lib's advice names no flag; ours does.
     const message = error instanceof ListenError
@@ -184,4 +253,91 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+/** What each worker gets: the server's options (without logger and signals) and the log level. */
+interface WsWorkerData {
+  options: WsServerOptions;
+  quiet: boolean;
+}
+
+/** The channel the workers' /broadcast endpoints share. */
+const BROADCAST_CHANNEL = "ws_server.ts /broadcast";
+
+/** One worker's server, on the pool's port with `reusePort`. */
+function startWsWorker(init: PoolWorkerInit<WsWorkerData>): PoolWorkerServer {
+  const log = new Logger({
+    level: init.data.quiet ? "warn" : "info",
+    write: (line) => console.error(`[w${init.index}] ${line}`),
+  });
+  const server = startWsServer({
+    ...init.data.options,
+    port: init.port,
+    reusePort: true,
+    broadcastChannel: BROADCAST_CHANNEL,
+    logger: log,
+  });
+  return {
+    addr: server.addr,
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+    stats: () => ({ ...server.stats }),
+  };
+}
+
+/** `--workers N`: this same file runs in N workers; the main thread only watches them. */
+async function runWorkers(
+  count: number,
+  options: WsServerOptions,
+  quiet: boolean,
+  log: Logger,
+): Promise<number> {
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.start(new URL(import.meta.url), {
+      count,
+      port: options.port ?? 8080,
+      // The limit is the server's: each worker takes its share.
+      data: {
+        options: {
+          ...options,
+          maxConnections: Math.ceil((options.maxConnections ?? 10_000) / count),
+        },
+        quiet,
+      } satisfies WsWorkerData,
+      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
+      codePaths: import.meta.url.endsWith(".ts")
+        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
+        : [new URL(import.meta.url)],
+      handleSignals: true,
+      logger: log,
+    });
+  } catch (error) {
+    const cause = (error as Error).cause;
+    console.error(
+      `error: ${
+        cause instanceof ListenError
+          ? explainListenError(cause, cause.hostname, cause.port, {
+            portFlag: "--port",
+            hostFlag: "--host",
+          })
+          : (error as Error).message
+      }`,
+    );
+    return 1;
+  }
+  console.log(`listening on ${options.tls ? "https" : "http"}://${formatAddr(pool.addr)}/`);
+  log.info(`${count} workers share the port; /broadcast crosses them on a BroadcastChannel`);
+  const totals = await pool.finished;
+  const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
+  log.info(
+    `shut down: ${count} workers${restarted} served ${
+      plural(totals.connections ?? 0, "connection")
+    }, ${plural(totals.messages ?? 0, "message")}`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  // The same file is the worker module of --workers.
+  if (isWorkerThread()) runPoolWorker(startWsWorker);
+  else Deno.exit(await main());
+}

@@ -8,6 +8,7 @@
  */
 
 import { ChatLine } from "./chat_line.ts";
+import type { ChatRelay, ChatRelayJoin, ChatRelaySink } from "./chat_relay.ts";
 import { type ChatParticipant, ChatRoom } from "./chat_room.ts";
 import { NickRegistry } from "./nick_registry.ts";
 import { sanitizeText } from "./sanitize_text.ts";
@@ -51,6 +52,16 @@ export interface ChatSession {
    * and closes the member, sending `notice` first if given. Idempotent.
    */
   disconnect(reason: string, notice?: string): void;
+  /**
+   * The client finished sending (end of stream): handles what it sent first, then disconnects
+   * like {@linkcode ChatSession.disconnect}. Differs only while the hub awaits a relay's answer
+   * (`printf 'alice\nhi\n' | nc -N` still says hi to the room), at most the relay's timeout.
+   * Idempotent.
+   *
+   * @returns A promise that resolves once the session is disconnected (then await the
+   * member's own close).
+   */
+  end(reason: string): Promise<void>;
 }
 
 /** A room's name (without `#`) and member count, as listed by {@linkcode ChatHub.rooms}. */
@@ -125,7 +136,17 @@ export interface ChatHubOptions {
    * @default {Date.now}
    */
   now?: () => number;
+  /**
+   * Shares rooms, nicks, presence and history with other hubs (other servers through Redis,
+   * or other worker threads); without it the hub is alone.
+   *
+   * @default {undefined}
+   */
+  relay?: ChatRelay;
 }
+
+/** The hub's options with their defaults filled in (the relay stays optional). */
+export type ChatHubSettings = Required<Omit<ChatHubOptions, "relay">>;
 
 /** Room names follow the nick rules, but may start with a digit. */
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -133,6 +154,18 @@ const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const MAX_LISTED = 100;
 /** Quit reasons and other short texts shown to others are cut to this length. */
 const MAX_REASON = 100;
+/**
+ * Lines a member may type while the hub waits for the relay (a nick claim, a join); they
+ * are handled in order once it answers. Flood control already bounds them; this is a backstop.
+ */
+const MAX_BACKLOG = 64;
+/**
+ * Lines held for a member while its join waits for the shared history (one round trip to the
+ * relay, at most its timeout); a busier room than that drops the rest for this member.
+ */
+const MAX_JOIN_HOLD = 1024;
+/** Said to local members when the relay's answer did not come: what they see is local only. */
+const UNREACHABLE = "other servers are unreachable: this server only";
 
 const HELP = [
   "*** Commands:",
@@ -174,7 +207,8 @@ const HELP = [
  * ```
  */
 export class ChatHub {
-  #options: Required<ChatHubOptions>;
+  #options: ChatHubSettings;
+  #relay: ChatRelay | undefined;
   #nicks: NickRegistry<Session>;
   #rooms = new Map<string, ChatRoom>();
   #sessions = new Set<Session>();
@@ -183,15 +217,29 @@ export class ChatHub {
   /** What sessions may do to the hub, kept off its public surface. */
   #connections = 0;
   #messages = 0;
+  #lineSeq = 0;
+  /** Ids of history lines, for the relay (so a line that arrives twice is shown once). */
+  #lineIds = new WeakMap<ChatLine, string>();
   #access: HubAccess = {
+    relay: undefined,
     countMessage: () => void this.#messages++,
+    newLineId: (line) => {
+      const id = `${this.#relay?.id ?? "local"}:${++this.#lineSeq}`;
+      this.#lineIds.set(line, id);
+      return id;
+    },
+    lineId: (line) => this.#lineIds.get(line),
     claimNick: (session, nick) => {
       const invalid = this.#nicks.validate(nick);
       if (invalid !== undefined) return `cannot use that nick: ${invalid}`;
       if (!this.#nicks.claim(nick, session)) return `cannot use nick "${nick}": it is taken`;
       return undefined;
     },
-    releaseNick: (session, nick) => this.#nicks.release(nick, session),
+    releaseNick: (session, nick) => {
+      if (this.#nicks.get(nick) !== session) return;
+      this.#nicks.release(nick, session);
+      this.#relay?.releaseNick(nick);
+    },
     findNick: (nick) => this.#nicks.get(nick),
     roomFor: (name) => {
       const bare = name.startsWith("#") ? name.slice(1) : name;
@@ -202,6 +250,7 @@ export class ChatHub {
     },
     leaveRoom: (session, room) => {
       room.remove(session);
+      if (session.nick !== "") this.#relay?.leave(room.name, session.nick);
       // Empty rooms go away (history with them), so rooms never outnumber members.
       if (room.size === 0 && room.name !== this.#options.defaultRoom) {
         this.#rooms.delete(room.name);
@@ -230,6 +279,8 @@ export class ChatHub {
       defaultRoom: options.defaultRoom ?? "lobby",
       now: options.now ?? Date.now,
     };
+    this.#relay = options.relay;
+    this.#access.relay = options.relay;
     for (const key of ["maxLineBytes", "floodDisconnectAfter"] as const) {
       if (!Number.isInteger(this.#options[key]) || this.#options[key] < 1) {
         throw new RangeError(
@@ -259,10 +310,50 @@ export class ChatHub {
       const every = Math.max(50, Math.min(1000, this.#options.idleTimeout / 4));
       this.#idleTimer = setInterval(() => this.#sweepIdle(), every);
     }
+    this.#relay?.attach(this.#relaySink());
+  }
+
+  /** What the relay may do to this hub: deliver what the other hubs said. */
+  #relaySink(): ChatRelaySink {
+    return {
+      deliverToRoom: (name, text, id) => {
+        const room = this.#rooms.get(name);
+        if (room === undefined) return;
+        const line = new ChatLine(text);
+        if (id !== undefined) {
+          this.#lineIds.set(line, id);
+          // Kept locally too: the history a joiner gets while Redis is unreachable.
+          room.record(line);
+        }
+        room.broadcast(line);
+      },
+      deliverPrivate: (to, text) => {
+        const session = this.#nicks.get(to);
+        if (session === undefined) return false;
+        session.send(new ChatLine(text));
+        return true;
+      },
+      notifyAll: (text) => {
+        const line = new ChatLine(`*** ${text}`);
+        for (const session of this.#sessions) session.send(line);
+      },
+      members: () =>
+        [...this.#sessions]
+          .filter((session) => session.nick !== "")
+          .map((session) => ({ nick: session.nick, room: session.room })),
+      nickConflict: (nick) => {
+        this.#nicks.get(nick)?.send(
+          new ChatLine(
+            `*** error: while other servers were unreachable, someone there took the nick ` +
+              `${nick} too; private messages to it may reach them: pick another with /nick NAME`,
+          ),
+        );
+      },
+    };
   }
 
   /** The options in effect, defaults filled in. */
-  get options(): Readonly<Required<ChatHubOptions>> {
+  get options(): Readonly<ChatHubSettings> {
     return this.#options;
   }
 
@@ -354,8 +445,14 @@ export class ChatHub {
 
 /** The hub's services for its sessions. */
 interface HubAccess {
+  /** The other hubs, if any. */
+  relay: ChatRelay | undefined;
   /** Counts one message said to a room or sent privately. */
   countMessage(): void;
+  /** Gives a history line its id, unique across hubs. */
+  newLineId(line: ChatLine): string;
+  /** The id of a history line, if it has one. */
+  lineId(line: ChatLine): string | undefined;
   /** Validates and claims `nick`; returns why not, or `undefined` on success. */
   claimNick(session: Session, nick: string): string | undefined;
   releaseNick(session: Session, nick: string): void;
@@ -371,17 +468,29 @@ interface HubAccess {
 class Session implements ChatSession, ChatParticipant {
   #hub: HubAccess;
   #member: ChatMember;
-  #options: Required<ChatHubOptions>;
+  #options: ChatHubSettings;
   #nick: string | undefined;
   #room: ChatRoom | undefined;
   #bucket: TokenBucket;
   #refused = 0;
   #registrationTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /**
+   * Answers awaited from the relay (a nick claim can lead to a join: two at once); while above
+   * 0, lines typed wait in #backlog.
+   */
+  #waiting = 0;
+  #backlog: string[] = [];
+  /** Set by end() while waiting: the reason to disconnect with once the backlog is handled. */
+  #ending: string | undefined;
+  /** Resolved by disconnect(), for end(). */
+  #disconnected = Promise.withResolvers<void>();
+  /** While a join waits for the shared history: room lines that arrived meanwhile. */
+  #joining: ChatLine[] | undefined;
   /** performance.now() of the last line received, for the idle timeout. */
   lastActivity = performance.now();
 
-  constructor(hub: HubAccess, member: ChatMember, options: Required<ChatHubOptions>) {
+  constructor(hub: HubAccess, member: ChatMember, options: ChatHubSettings) {
     this.#hub = hub;
     this.#member = member;
     this.#options = options;
@@ -404,7 +513,10 @@ class Session implements ChatSession, ChatParticipant {
   }
 
   send(line: ChatLine): void {
-    if (!this.#closed) this.#member.send(line);
+    if (this.#closed) return;
+    // Shown after the history, unless the history already holds them.
+    if (this.#joining === undefined) this.#member.send(line);
+    else if (this.#joining.length < MAX_JOIN_HOLD) this.#joining.push(line);
   }
 
   greet(): void {
@@ -432,6 +544,16 @@ class Session implements ChatSession, ChatParticipant {
 
     const text = sanitizeText(line).trim();
     if (text === "") return;
+    if (this.#waiting > 0) {
+      if (this.#backlog.length < MAX_BACKLOG) this.#backlog.push(text);
+      else this.#error("too many lines while the server waits for the others; not sent");
+      return;
+    }
+    this.#handle(text);
+  }
+
+  /** Handles one sanitised, non-empty line. */
+  #handle(text: string): void {
     if (text.startsWith("/") && !text.startsWith("//")) return this.#command(text);
     const message = text.startsWith("//") ? text.slice(1) : text;
     if (this.#nick === undefined) return this.#setNick(message);
@@ -447,16 +569,24 @@ class Session implements ChatSession, ChatParticipant {
   disconnect(reason: string, notice?: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#disconnected.resolve();
+    this.#joining = undefined;
     clearTimeout(this.#registrationTimer);
     this.#hub.forget(this);
     if (this.#room !== undefined) {
       const room = this.#room;
       this.#room = undefined;
       this.#hub.leaveRoom(this, room);
-      room.broadcast(this.#line(`*** ${this.#nick} left #${room.name} (${reason})`));
+      this.#tell(room, this.#line(`*** ${this.#nick} left #${room.name} (${reason})`));
     }
     if (this.#nick !== undefined) this.#hub.releaseNick(this, this.#nick);
     this.#member.close(notice === undefined ? undefined : new ChatLine(notice));
+  }
+
+  end(reason: string): Promise<void> {
+    if (this.#waiting === 0) this.disconnect(reason);
+    else this.#ending ??= reason;
+    return this.#disconnected.promise;
   }
 
   /** Flood control: takes a token, or refuses the line (and disconnects a persistent flooder). */
@@ -516,6 +646,23 @@ class Session implements ChatSession, ChatParticipant {
     if (old === nick) return;
     const problem = this.#hub.claimNick(this, nick);
     if (problem !== undefined) return this.#error(problem);
+    const relay = this.#hub.relay;
+    const sameKey = old !== undefined && old.toLowerCase() === nick.toLowerCase();
+    if (relay === undefined || sameKey) return this.#nickChanged(old, nick);
+    // Free here; now ask the other hubs. Unreachable: the local check is all there is.
+    this.#wait(
+      relay.claimNick(nick).catch(() => true).then((ours) => {
+        if (this.#closed || !ours) {
+          this.#hub.releaseNick(this, nick);
+          if (!ours) this.#error(`cannot use nick "${nick}": it is taken`);
+          return;
+        }
+        this.#nickChanged(old, nick);
+      }),
+    );
+  }
+
+  #nickChanged(old: string | undefined, nick: string): void {
     if (old !== undefined && old.toLowerCase() !== nick.toLowerCase()) {
       this.#hub.releaseNick(this, old);
     }
@@ -524,9 +671,31 @@ class Session implements ChatSession, ChatParticipant {
       clearTimeout(this.#registrationTimer);
       this.#notice(`You are ${nick}. /help lists the commands`);
       this.#join(this.#options.defaultRoom);
-    } else {
-      this.#room?.broadcast(this.#line(`*** ${old} is now known as ${nick}`));
+    } else if (this.#room !== undefined) {
+      this.#hub.relay?.rename(this.#room.name, old, nick);
+      this.#tell(this.#room, this.#line(`*** ${old} is now known as ${nick}`));
     }
+  }
+
+  /**
+   * Holds the member's next lines until `task` settles (the relay answered), then handles
+   * them in order. `task` handles its own failures.
+   */
+  #wait(task: Promise<void>): void {
+    this.#waiting++;
+    task.catch(() => {}).finally(() => {
+      this.#waiting--;
+      while (this.#waiting === 0 && !this.#closed && this.#backlog.length > 0) {
+        this.#handle(this.#backlog.shift()!);
+      }
+      if (this.#waiting === 0 && this.#ending !== undefined) this.disconnect(this.#ending);
+    });
+  }
+
+  /** Sends `line` to the room's members here and, through the relay, everywhere else. */
+  #tell(room: ChatRoom, line: ChatLine, except?: ChatParticipant, id?: string): void {
+    room.broadcast(line, except);
+    this.#hub.relay?.publish(room.name, line.text, id);
   }
 
   #join(name: string): void {
@@ -537,33 +706,95 @@ class Session implements ChatSession, ChatParticipant {
     if (this.#room !== undefined) {
       const old = this.#room;
       this.#hub.leaveRoom(this, old);
-      old.broadcast(this.#line(`*** ${this.#nick} left #${old.name} (joined #${room.name})`));
+      this.#tell(old, this.#line(`*** ${this.#nick} left #${old.name} (joined #${room.name})`));
     }
     this.#room = room;
-    const history = room.history;
-    if (history.length > 0) {
-      const what = history.length === 1 ? "message" : "messages";
-      this.#notice(`Last ${history.length} ${what} in #${room.name}:`);
-      for (const line of history) this.send(line);
+    const relay = this.#hub.relay;
+    if (relay !== undefined) {
+      // In the room at once, so nothing said from now on is missed: it waits in #joining
+      // until the shared history is shown, and lines the history holds already are dropped.
+      room.add(this);
+      this.#joining = [];
+      const nick = this.#nick!;
+      return this.#wait(
+        relay.join(room.name, nick)
+          .catch((): ChatRelayJoin => ({
+            history: room.history.map((line) => ({
+              id: this.#hub.lineId(line) ?? "",
+              text: line.text,
+            })),
+            size: room.size,
+          }))
+          .then(({ history, size }) => {
+            const waiting = this.#joining;
+            this.#joining = undefined;
+            if (this.#closed || this.#room !== room || waiting === undefined) return;
+            this.#showHistory(room.name, history.map((entry) => new ChatLine(entry.text)));
+            const shown = new Set(history.map((entry) => entry.id));
+            for (const line of waiting) {
+              const id = this.#hub.lineId(line);
+              if (id === undefined || !shown.has(id)) this.#member.send(line);
+            }
+            const joined = `*** ${this.#nick} joined #${room.name} (${size} here)`;
+            this.#tell(room, this.#line(joined));
+          }),
+      );
     }
+    this.#showHistory(room.name, room.history);
     room.add(this);
     room.broadcast(this.#line(`*** ${this.#nick} joined #${room.name} (${room.size} here)`));
   }
 
+  #showHistory(name: string, history: ChatLine[]): void {
+    if (history.length > 0) {
+      const what = history.length === 1 ? "message" : "messages";
+      this.#notice(`Last ${history.length} ${what} in #${name}:`);
+      for (const line of history) this.send(line);
+    }
+  }
+
   #listRooms(): void {
-    const rooms = this.#hub.rooms();
+    const relay = this.#hub.relay;
+    if (relay === undefined) return this.#showRooms(this.#hub.rooms(), "");
+    this.#wait(
+      relay.rooms().then(
+        (shared) => {
+          // The default room is listed even when empty, as on one server.
+          const names = new Set(shared.map((room) => room.name));
+          const local = this.#hub.rooms().filter((room) => !names.has(room.name));
+          const all = [...shared, ...local].sort((a, b) => a.name.localeCompare(b.name));
+          this.#showRooms(all, "");
+        },
+        () => this.#showRooms(this.#hub.rooms(), ` (${UNREACHABLE})`),
+      ),
+    );
+  }
+
+  #showRooms(rooms: ChatRoomInfo[], note: string): void {
     const listed = rooms.slice(0, MAX_LISTED).map((room) => `#${room.name} (${room.size})`);
     const more = rooms.length > MAX_LISTED ? ` and ${rooms.length - MAX_LISTED} more` : "";
     this.#notice(
-      `${rooms.length} room${rooms.length === 1 ? "" : "s"}: ${listed.join(", ")}${more}`,
+      `${rooms.length} room${rooms.length === 1 ? "" : "s"}: ${listed.join(", ")}${more}${note}`,
     );
   }
 
   #who(): void {
     const room = this.#room!;
-    const nicks = [...room.members].slice(0, MAX_LISTED).map((member) => member.nick);
-    const more = room.size > MAX_LISTED ? ` and ${room.size - MAX_LISTED} more` : "";
-    this.#notice(`${room.size} in #${room.name}: ${nicks.join(", ")}${more}`);
+    const local = () => [...room.members].map((member) => member.nick);
+    const relay = this.#hub.relay;
+    if (relay === undefined) return this.#showWho(room.name, local(), "");
+    this.#wait(
+      relay.who(room.name).then(
+        (nicks) => this.#showWho(room.name, nicks, ""),
+        () => this.#showWho(room.name, local(), ` (${UNREACHABLE})`),
+      ),
+    );
+  }
+
+  #showWho(name: string, nicks: string[], note: string): void {
+    const listed = nicks.slice(0, MAX_LISTED);
+    const more = nicks.length > MAX_LISTED ? ` and ${nicks.length - MAX_LISTED} more` : "";
+    this.#notice(`${nicks.length} in #${name}: ${listed.join(", ")}${more}${note}`);
   }
 
   #privateMessage(args: string): void {
@@ -571,6 +802,20 @@ class Session implements ChatSession, ChatParticipant {
     if (match === null) return this.#error("usage: /msg NICK TEXT");
     const [, nick, text] = match as unknown as [string, string, string];
     const target = this.#hub.findNick(nick);
+    const relay = this.#hub.relay;
+    if (target === undefined && relay !== undefined) {
+      const line = this.#line(`*${this.#nick}* ${text}`);
+      return this.#wait(
+        relay.sendPrivate(nick, line.text).then(
+          (delivered) => {
+            if (!delivered) return this.#error(`no one is called "${nick}"`);
+            this.#hub.countMessage();
+            this.send(this.#line(`-> *${nick}* ${text}`));
+          },
+          () => this.#error(`no one here is called "${nick}" (${UNREACHABLE})`),
+        ),
+      );
+    }
     if (target === undefined) return this.#error(`no one is called "${nick}"`);
     this.#hub.countMessage();
     target.send(this.#line(`*${this.#nick}* ${text}`));
@@ -588,7 +833,8 @@ class Session implements ChatSession, ChatParticipant {
     this.#hub.countMessage();
     const line = this.#line(text);
     room.record(line);
-    room.broadcast(line, this);
+    const id = this.#hub.relay === undefined ? undefined : this.#hub.newLineId(line);
+    this.#tell(room, line, this, id);
   }
 
   #line(text: string): ChatLine {

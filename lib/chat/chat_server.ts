@@ -12,12 +12,22 @@ import { runChatWebSocketSession } from "./chat_websocket_session.ts";
 import { CHAT_SHUTDOWN_REASON } from "./websocket_member.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { HttpError } from "../http/http_error.ts";
+import {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  refuseWithServiceUnavailable,
+} from "../http/service_unavailable.ts";
 import type { OutboundQueue } from "../io/outbound_queue.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
-import { type ConnectionContext, serveTcp, type TcpServer } from "../tcp/serve_tcp.ts";
+import {
+  type ConnectionContext,
+  serveTcp,
+  type TcpServer,
+  type TlsCertifiedKey,
+} from "../tcp/serve_tcp.ts";
 import { acceptHttpUpgrade } from "../websocket/accept_http_upgrade.ts";
 import type { WebSocketConnection } from "../websocket/websocket_connection.ts";
+import type { PerMessageDeflateOptions } from "../websocket/websocket_deflate.ts";
 import { createOriginPolicy } from "../websocket/websocket_handshake.ts";
 
 /** How long a closing client gets to receive its last lines (a goodbye, a notice), in ms. */
@@ -44,6 +54,21 @@ export interface ChatServerOptions extends ChatHubOptions {
    */
   httpPort?: number;
   /**
+   * Serve TLS with this PEM certificate and key on both ports: `tls://` for line clients
+   * (`openssl s_client`, `ncat --ssl`, `chat_client.ts --tls`) and `https://` with `wss://` on
+   * the web side.
+   *
+   * @default {undefined} (plain TCP and `http://`)
+   */
+  tls?: TlsCertifiedKey;
+  /**
+   * permessage-deflate for the web side's WebSocket: its threshold, level and window limits, or
+   * `false` to turn it off. A line sent to many browsers is compressed once for all of them.
+   *
+   * @default {{}} (on, with the defaults of `PerMessageDeflateOptions`)
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
+  /**
    * Origins whose pages may open the chat's WebSocket besides the chat's own page (`"*"`: any).
    * Without this check any web site a user visits could join the chat in their name.
    *
@@ -52,11 +77,44 @@ export interface ChatServerOptions extends ChatHubOptions {
   allowedOrigins?: string[];
   /**
    * Clients served at once, TCP and WebSocket together; the next ones are refused (one line
-   * on TCP, HTTP 503 on the web side).
+   * on TCP, HTTP 503 with `Retry-After` on the web side, however full the server is).
    *
    * @default {10000}
    */
   maxClients?: number;
+  /**
+   * Seconds a web client refused with 503 (the chat is full) is told to wait (`Retry-After`).
+   *
+   * @default {5}
+   */
+  retryAfter?: number;
+  /**
+   * Names the web port's `Host` header may give besides the server's own address (and
+   * `localhost` when bound to loopback), for the page and the WebSocket alike; other names get
+   * 403, against DNS rebinding. A leading dot allows subdomains too.
+   *
+   * @default {[]}
+   */
+  allowedHosts?: string[];
+  /**
+   * The flag named in the web port's 403 for a refused `Host`.
+   *
+   * @default {"--allow-host"}
+   */
+  allowHostFlag?: string;
+  /**
+   * Advice in the 400 the web port sends at once to a client that starts a TLS handshake.
+   *
+   * @default {"this port speaks plain HTTP"}
+   */
+  tlsAdvice?: string;
+  /**
+   * What an HTTP request on the TCP port is told when there is no web port (`httpPort`
+   * undefined): how to start one. With a web port, it is told the page's URL.
+   *
+   * @default {"the web chat is off: start the chat server with a web port (httpPort)"}
+   */
+  noWebAdvice?: string;
   /**
    * An unterminated line longer than this many bytes disconnects its client
    * (lines up to `maxLineBytes` are relayed; longer ones get an error line).
@@ -92,6 +150,13 @@ export interface ChatServerOptions extends ChatHubOptions {
    * @default {false}
    */
   handleSignals?: boolean;
+  /**
+   * Let other listeners (worker threads) bind the same two ports; Linux spreads connections
+   * between them. Needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
   /**
    * Where connects, disconnects and errors are logged.
    *
@@ -190,8 +255,26 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
   // One switch for both listeners: shutdown() and Ctrl+C abort it.
   const stop = new AbortController();
 
+  const retryAfter = options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const FULL = "The chat is full, try again later";
+
+  /** What an HTTP request on the TCP port is told: where the page is, or how to turn it on. */
+  function webAdvice(): string {
+    if (web === undefined) {
+      return options.noWebAdvice ??
+        "the web chat is off: start the chat server with a web port (httpPort)";
+    }
+    const { hostname, port } = web.addr;
+    // A wildcard address is no place to browse to; the user knows the machine's name.
+    const host = hostname === "0.0.0.0" || hostname === "::"
+      ? `THIS-HOST:${port}`
+      : formatAddr(web.addr);
+    return `the web chat is at http://${host}/`;
+  }
+
   function handleTcp(conn: Deno.Conn, ctx: ConnectionContext): Promise<void> {
     return runChatTcpSession(conn, hub, {
+      webAdvice: webAdvice(),
       ...bounds,
       label: `#${ctx.id} ${formatAddr(ctx.remoteAddr)}`,
       signal: ctx.signal,
@@ -210,15 +293,23 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       pages: CHAT_PAGE_PAGES,
       endpoints: [CHAT_WEBSOCKET_PATH],
       signal: ctx.signal,
+      // DNS rebinding: the Host must name this server, for the page and the WebSocket alike.
+      hostCheck: {
+        bound: web!.addr,
+        allowedHosts: options.allowedHosts ?? [],
+        flag: options.allowHostFlag,
+      },
+      tlsAdvice: options.tlsAdvice,
       beforeUpgrade: () => {
         if (hub.sessionCount >= maxClients) {
-          throw new HttpError(503, "The chat is full, try again later");
+          throw new HttpError(503, FULL, { "Retry-After": String(retryAfter) });
         }
       },
       upgrade: {
         // A browser sends Origin with every WebSocket request; the policy refuses (403) pages
         // from other sites, which would otherwise join the chat in the user's name.
         originPolicy,
+        perMessageDeflate: options.perMessageDeflate ?? {},
         // Lines up to maxLineBytes are relayed and longer ones get an error line, as on TCP;
         // a message past maxLineSkip is refused from its frame header (close 1009).
         maxMessageSize: maxLineSkip,
@@ -244,6 +335,8 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
     server = serveTcp(handleTcp, {
       hostname,
       port: options.port ?? 7002,
+      tls: options.tls,
+      reusePort: options.reusePort ?? false,
       maxConnections: maxClients,
       busyMessage: "*** error: the chat is full, try again later\n",
       gracePeriod: CLOSE_GRACE_MS * 2,
@@ -259,7 +352,11 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       web = serveTcp(handleWeb, {
         hostname,
         port: options.httpPort,
+        tls: options.tls,
+        reusePort: options.reusePort ?? false,
         maxConnections: maxClients,
+        // Full, said in HTTP: a browser shows the 503's reason instead of "invalid response".
+        refuse: refuseWithServiceUnavailable({ reason: FULL, retryAfter }),
         gracePeriod: CLOSE_GRACE_MS * 2,
         signal: stop.signal,
         logger: log,

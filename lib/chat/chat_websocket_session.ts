@@ -127,7 +127,7 @@ export async function runChatWebSocketSession(
     if (!isDisconnectError(error)) log.error(`${who}: ${error}`);
   } finally {
     options.signal?.removeEventListener("abort", onShutdown);
-    session.disconnect(reason);
+    await session.end(reason);
     const closed = await ws.closed;
     options.sockets?.delete(ws);
     log.info(

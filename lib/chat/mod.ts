@@ -13,6 +13,10 @@
  * - {@linkcode sanitizeText} (sanitize_text.ts): strip terminal escapes and
  *   bidirectional overrides before relaying what someone typed.
  * - {@linkcode CHAT_PAGE_HTML} (chat_page.ts): the browser page.
+ * - {@linkcode ChatRelay} (chat_relay.ts): the hub's seam to other hubs, for rooms that span
+ *   servers; {@linkcode RedisRelay} (redis_relay.ts) shares them through Redis pub/sub, and
+ *   {@linkcode WorkerChatRelay} with {@linkcode ChatOwner} (worker_relay.ts) between the worker
+ *   threads of one process (`--workers`).
  *
  * @example
  * ```ts
@@ -27,11 +31,14 @@
 export * from "./chat_hub.ts";
 export * from "./chat_line.ts";
 export * from "./chat_page.ts";
+export * from "./chat_relay.ts";
 export * from "./chat_room.ts";
 export * from "./chat_server.ts";
 export * from "./chat_tcp_session.ts";
 export * from "./chat_websocket_session.ts";
 export * from "./nick_registry.ts";
+export * from "./redis_relay.ts";
 export * from "./sanitize_text.ts";
 export * from "./tcp_member.ts";
 export * from "./websocket_member.ts";
+export * from "./worker_relay.ts";

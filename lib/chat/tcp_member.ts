@@ -77,8 +77,24 @@ export class TcpMember implements ChatMember {
    */
   close(finalLine?: ChatLine): void {
     this.#closed ??= this.#queue.end(finalLine?.bytes, this.#closeGrace)
+      .then(() => this.#sendCloseNotify())
       // Closing the connection also ends the session's pending read.
       .then(() => closeQuietly(this.#conn));
+  }
+
+  /**
+   * Over TLS, ends our side with a close_notify alert (closeWrite) before closing: without it the
+   * peer cannot tell our close from a truncation attack, and `openssl s_client` reports
+   * "unexpected eof while reading". Bounded by the close grace, as a peer may not read at all.
+   */
+  async #sendCloseNotify(): Promise<void> {
+    if (!("handshake" in this.#conn)) return; // a plain TCP connection: close() sends FIN
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#conn.closeWrite().catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, this.#closeGrace)),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Resolves once `close()` has flushed (or given up) and closed the connection. */

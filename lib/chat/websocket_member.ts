@@ -9,7 +9,7 @@ import type { ChatMember } from "./chat_hub.ts";
 import type { ChatLine } from "./chat_line.ts";
 import { CLOSE_CODE, truncateCloseReason } from "../websocket/websocket_close.ts";
 import type { WebSocketConnection } from "../websocket/websocket_connection.ts";
-import { encodeFrame, OPCODE } from "../websocket/websocket_frame.ts";
+import { BroadcastFrames } from "../websocket/broadcast_frames.ts";
 
 /**
  * What the chat tells everyone on shutdown; a WebSocket member closed with it gets close
@@ -17,16 +17,19 @@ import { encodeFrame, OPCODE } from "../websocket/websocket_frame.ts";
  */
 export const CHAT_SHUTDOWN_REASON = "server shutting down";
 
-/** Text frames of chat lines: a line broadcast to 100 browsers is framed once, not 100 times. */
-const FRAMES = new WeakMap<ChatLine, Uint8Array>();
+/**
+ * Text frames of chat lines: a line broadcast to 100 browsers is framed once, not 100 times,
+ * and compressed once for those that negotiated permessage-deflate.
+ */
+const FRAMES = new WeakMap<ChatLine, BroadcastFrames>();
 
-function frameOf(line: ChatLine): Uint8Array {
-  let frame = FRAMES.get(line);
-  if (frame === undefined) {
-    frame = encodeFrame(OPCODE.TEXT, line.text);
-    FRAMES.set(line, frame);
+function frameOf(line: ChatLine, ws: WebSocketConnection): Uint8Array {
+  let frames = FRAMES.get(line);
+  if (frames === undefined) {
+    frames = new BroadcastFrames(line.text);
+    FRAMES.set(line, frames);
   }
-  return frame;
+  return frames.frameFor(ws.perMessageDeflate);
 }
 
 /** The queue bounds of a {@linkcode WebSocketMember}, the same numbers as a TCP member's. */
@@ -66,7 +69,8 @@ export interface WebSocketMemberOptions {
  * `maxBufferedAmount: hardLimit`): a send that would cross it drops the queued frames and closes
  * with 1008, as a TCP member's queue drops its data. The soft bound (above `softLimit` for
  * `softTimeout`) is checked here, at each send and when the timer fires, because the connection
- * has only one bound. Each line is framed once however many members it goes to.
+ * has only one bound. Each line is framed (and compressed) once however many members it goes
+ * to.
  *
  * @example A WebSocket member joining a hub
  * ```ts ignore
@@ -114,7 +118,7 @@ export class WebSocketMember implements ChatMember {
    */
   send(line: ChatLine): void {
     if (this.#closing) return;
-    const frame = frameOf(line);
+    const frame = frameOf(line, this.#ws);
     const buffered = this.#ws.bufferedAmount + frame.length;
     if (!this.#ws.sendFrame(frame)) {
       if (buffered > this.#hardLimit) {
@@ -153,7 +157,7 @@ export class WebSocketMember implements ChatMember {
     let code: number = CLOSE_CODE.NORMAL;
     let reason = "";
     if (finalLine !== undefined) {
-      const frame = frameOf(finalLine);
+      const frame = frameOf(finalLine, this.#ws);
       // The last line goes out only if it fits; the close reason repeats it anyway.
       if (this.#ws.bufferedAmount + frame.length <= this.#hardLimit) {
         this.#ws.sendFrame(frame);

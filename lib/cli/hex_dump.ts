@@ -13,6 +13,14 @@
 /** Which way the bytes went: `>` sent, `<` received. */
 export type HexDumpDirection = ">" | "<";
 
+/** Per-direction callbacks, from {@linkcode HexDumper.hooks}. */
+export interface HexDumpHooks {
+  /** Dumps bytes that were sent. */
+  onSend: (bytes: Uint8Array) => void;
+  /** Dumps bytes that were received. */
+  onReceive: (bytes: Uint8Array) => void;
+}
+
 /**
  * Formats bytes as hex dump rows. Only printable ASCII (0x20-0x7e) is shown as itself; every
  * other byte is a dot, so a dump is safe to print on a terminal.
@@ -88,6 +96,18 @@ export class HexDumper {
     if (bytes.length === 0) return;
     this.#write(formatHexDump(bytes, direction, this.#offsets[direction]));
     this.#offsets[direction] += bytes.length;
+  }
+  /**
+   * Callbacks that dump what is sent (`>`) and received (`<`), in the shape
+   * `echoRoundTrip` and `pipeStdio` take: `{ timeout, ...dumper.hooks }`.
+   *
+   * @returns `onSend` and `onReceive`, bound to this dumper.
+   */
+  get hooks(): HexDumpHooks {
+    return {
+      onSend: (bytes) => this.dump(">", bytes),
+      onReceive: (bytes) => this.dump("<", bytes),
+    };
   }
 }
 

@@ -13,6 +13,8 @@
  *   (format_bytes.ts): for long transfers.
  * - {@linkcode readTlsFiles} and {@linkcode readCaFile} (tls_files.ts): the
  *   `--tls-cert`/`--tls-key`/`--ca` files, with errors that say what to do.
+ * - {@linkcode HexDumper} (hex_dump.ts) and {@linkcode pipeStdio}
+ *   (pipe_stdio.ts): a client's `--hexdump` and netcat-style stdin/stdout pipe.
  *
  * @example
  * ```ts
@@ -26,10 +28,12 @@
  */
 export * from "./cli.ts";
 export * from "./cli_options.ts";
+export * from "./deflate_flags.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
 export * from "./hex_dump.ts";
 export * from "./log.ts";
+export * from "./pipe_stdio.ts";
 export * from "./progress_bar.ts";
 export * from "./run_command.ts";
 export * from "./tls_files.ts";

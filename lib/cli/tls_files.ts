@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "./cli.ts";
-import type { TlsCertifiedKey } from "../tcp/serve_tcp.ts";
+import type { TlsCertifiedKey } from "../tcp/tls_certified_key.ts";
 
 /**
  * The `--tls-cert` and `--tls-key` flags every server here accepts; spread
@@ -28,6 +28,28 @@ export const TLS_SERVER_OPTIONS = {
     description: "PEM certificate chain: serve TLS (needs --tls-key and --allow-read for both)",
   },
   "tls-key": { type: "string", valueName: "FILE", description: "PEM private key for --tls-cert" },
+} as const;
+
+/**
+ * The `--tls` and `--ca` flags of a client that can speak TLS; spread them
+ * into a {@linkcode CliSpec}'s options and read `--ca` with {@linkcode readCaFile}.
+ *
+ * @example
+ * ```ts
+ * import { TLS_CLIENT_OPTIONS } from "./tls_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TLS_CLIENT_OPTIONS.tls.type, "boolean");
+ * assert.equal(TLS_CLIENT_OPTIONS.ca.valueName, "FILE");
+ * ```
+ */
+export const TLS_CLIENT_OPTIONS = {
+  tls: { type: "boolean", description: "Connect with TLS" },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    description: "Trust this PEM certificate (for a self-signed server)",
+  },
 } as const;
 
 /**

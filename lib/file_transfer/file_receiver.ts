@@ -8,7 +8,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BufferedReader } from "../io/buffered_reader.ts";
-import { FrameTooLargeError } from "../framing/frame_errors.ts";
+import { FrameTooLargeError, IncompleteFrameError } from "../framing/frame_errors.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -26,13 +26,8 @@ import { createNonce, verifyChallenge } from "./transfer_auth.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
 import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
-import {
-  describeLocalError,
-  exists,
-  guard,
-  Interrupted,
-  looksLikeText,
-} from "./_receive_helpers.ts";
+import { exists, placeFile } from "./_place_file.ts";
+import { looksLikeText, sendTextHint } from "./_text_hint.ts";
 
 /** Default {@linkcode FileReceiverOptions.maxSize}: 1 GiB. */
 export const DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024;
@@ -41,9 +36,6 @@ export const DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_TEXT_HINT: string =
   "error: this port speaks the file-transfer protocol of file_send.ts (length-prefixed frames), " +
   "not raw bytes: send with `deno task file-send FILE`\n";
-
-/** Input read and thrown away after the text hint, so the raw client reads it before a reset. */
-const HINT_DRAIN_LIMIT = 1024 * 1024;
 
 /** Options for {@linkcode FileReceiver}. */
 export interface FileReceiverOptions {
@@ -136,6 +128,9 @@ export interface ReceiveContext {
   /** Called once the header is accepted, with the offset the transfer resumes from. */
   onStart?: (name: string, size: number, offset: number) => void;
 }
+
+/** The connection ended before the transfer was complete. */
+class Interrupted extends Error {}
 
 /**
  * Receives files into a directory, one per connection, any number at once.
@@ -384,28 +379,11 @@ export class FileReceiver {
         file = undefined;
 
         keepPart = false;
-        if (this.#overwrite) {
-          await Deno.rename(partPath, finalPath);
-        } else {
-          // link() fails if the name appeared meanwhile (another process),
-          // where rename() would silently replace it.
-          let linked = false;
-          let taken = false;
-          try {
-            await Deno.link(partPath, finalPath);
-            linked = true;
-          } catch (error) {
-            taken = error instanceof Deno.errors.AlreadyExists || await exists(finalPath);
-          }
-          if (taken) {
-            result.status = "rejected";
-            result.reason = `${name} appeared on the receiver during the transfer; not overwritten`;
-            await verdict({ ok: false, error: result.reason });
-            return result;
-          }
-          // Without hard links (some file systems), fall back to rename.
-          if (linked) await Deno.remove(partPath);
-          else await Deno.rename(partPath, finalPath);
+        if (!await placeFile(partPath, finalPath, this.#overwrite)) {
+          result.status = "rejected";
+          result.reason = `${name} appeared on the receiver during the transfer; not overwritten`;
+          await verdict({ ok: false, error: result.reason });
+          return result;
         }
         Object.assign(result, { status: "saved", sha256: digest, path: finalPath });
         await verdict({ ok: true, name, size, sha256: digest });
@@ -479,19 +457,7 @@ export class FileReceiver {
   ): Promise<ReceiveResult> {
     result.status = "refused";
     result.reason = "not a file-transfer client (its first bytes are not a frame); told so in text";
-    try {
-      await writeAll(conn, this.#textHint);
-      await conn.closeWrite();
-      // Reading what it still sends (bounded) lets the hint arrive before
-      // our close; closing with unread input would reset the connection.
-      for (let drained = 0; drained < HINT_DRAIN_LIMIT;) {
-        const chunk = await reader.readSome(65_536);
-        if (chunk === null) break;
-        drained += chunk.length;
-      }
-    } catch (error) {
-      if (!isDisconnectError(error)) throw error;
-    }
+    await sendTextHint(conn, reader, this.#textHint);
     return result;
   }
 
@@ -508,4 +474,26 @@ export class FileReceiver {
     await verdict(retry ? { ok: false, error: reason, retry } : { ok: false, error: reason });
     return result;
   }
+}
+
+/** Awaits a read or write on the connection; a disconnect or early end becomes {@linkcode Interrupted}. */
+async function guard<T>(operation: Promise<T | null>): Promise<T> {
+  let value: T | null;
+  try {
+    value = await operation;
+  } catch (error) {
+    if (isDisconnectError(error) || error instanceof IncompleteFrameError) {
+      throw new Interrupted((error as Error).message);
+    }
+    throw error;
+  }
+  if (value === null) throw new Interrupted("end of stream");
+  return value;
+}
+
+function describeLocalError(error: unknown, dir: string): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return `permission denied (run with --allow-read=${dir} --allow-write=${dir})`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -9,8 +9,6 @@ import { ChunkReader } from "../io/chunk_reader.ts";
 import { connectTcp } from "../tcp/connect_tcp.ts";
 import { LatencyRecorder, type LatencySummary } from "./latency_stats.ts";
 import { writeAll } from "../io/write_all.ts";
-import { formatHostPort } from "../net/net_addr.ts";
-import { withClientCpu } from "./bench_options.ts";
 
 /** Options for {@linkcode runEchoLoad}. */
 export interface EchoLoadOptions {
@@ -173,92 +171,4 @@ async function drive(
     if (measured) window.messages += done;
     if (now < window.until) await send(done, now);
   }
-}
-
-/** What {@linkcode benchEcho} measured, with the keys every client's `--bench --json` has. */
-export interface EchoBenchReport {
-  /** The server, as `host:port`. */
-  target: string;
-  /** Connections open. */
-  connections: number;
-  /** Messages in flight per connection. */
-  inFlight: number;
-  /** Message size, in bytes. */
-  size: number;
-  /** The measured window, in seconds. */
-  seconds: number;
-  /** Echoes in the window. */
-  messages: number;
-  /** Echoes per second. */
-  messagesPerSecond: number;
-  /** Echoed payload, in MB (10^6 bytes) per second. */
-  megabytesPerSecond: number;
-  /** Round-trip times, in ms. */
-  latencyMs: { p50: number; p99: number; max: number; avg: number };
-  /** This process's CPU over the run, as a share of one core. */
-  clientCpu: number;
-}
-
-/**
- * The `--bench` mode of a TCP echo client: {@linkcode runEchoLoad} and this
- * process's CPU meanwhile.
- *
- * @param options As for {@linkcode runEchoLoad}.
- * @returns The figures, ready for `JSON.stringify` or {@linkcode formatEchoBench}.
- * @throws {ConnectError} If a connection cannot be made (from `connectTcp`).
- *
- * @example
- * ```ts ignore
- * import { benchEcho, formatEchoBench } from "./echo_load.ts";
- *
- * console.log(formatEchoBench(await benchEcho({ port: 7000, connections: 10, inFlight: 16 })));
- * ```
- */
-export async function benchEcho(options: EchoLoadOptions): Promise<EchoBenchReport> {
-  const { result, clientCpu } = await withClientCpu(() => runEchoLoad(options));
-  const l = result.latency;
-  return {
-    target: formatHostPort(options.hostname ?? "127.0.0.1", options.port),
-    connections: options.connections ?? 1,
-    inFlight: options.inFlight ?? 1,
-    size: options.size ?? 64,
-    seconds: result.seconds,
-    messages: result.messages,
-    messagesPerSecond: result.messagesPerSecond,
-    megabytesPerSecond: result.megabytesPerSecond,
-    latencyMs: { p50: l.p50, p99: l.p99, max: l.max, avg: l.avg },
-    clientCpu,
-  };
-}
-
-/**
- * One line for a person reading an {@linkcode EchoBenchReport}.
- *
- * @param report What {@linkcode benchEcho} returned.
- * @returns The line, without a newline.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatEchoBench } from "./echo_load.ts";
- *
- * const line = formatEchoBench({
- *   target: "127.0.0.1:7000", connections: 100, inFlight: 16, size: 64, seconds: 1,
- *   messages: 1500000, messagesPerSecond: 1500000, megabytesPerSecond: 96,
- *   latencyMs: { p50: 0.9, p99: 2.6, max: 9, avg: 1 }, clientCpu: 0.86,
- * });
- * assert.equal(
- *   line,
- *   "100 conn x 16 in flight x 64 B, 1 s: 1500000 msgs/s, 96.0 MB/s, " +
- *     "latency p50 0.900 ms p99 2.600 ms, client CPU 86%",
- * );
- * ```
- */
-export function formatEchoBench(report: EchoBenchReport): string {
-  const l = report.latencyMs;
-  return `${report.connections} conn x ${report.inFlight} in flight x ${report.size} B, ` +
-    `${report.seconds} s: ${report.messagesPerSecond.toFixed(0)} msgs/s, ` +
-    `${report.megabytesPerSecond.toFixed(1)} MB/s, ` +
-    `latency p50 ${l.p50.toFixed(3)} ms p99 ${l.p99.toFixed(3)} ms, ` +
-    `client CPU ${(report.clientCpu * 100).toFixed(0)}%`;
 }

@@ -1,8 +1,6 @@
 /**
- * A `ping` over a TCP echo: one line per interval on one connection, each
- * timed until its whole echo is back. TCP does not lose data, so a missing
- * echo means the server is stuck or gone: the ping stops there instead of
- * counting losses.
+ * A TCP ping: one line per interval on one connection, each timed until its
+ * whole echo is back, then `ping`-style statistics.
  *
  * @module
  */
@@ -11,81 +9,139 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ChunkReader } from "../io/chunk_reader.ts";
 import { closeQuietly } from "../io/close_quietly.ts";
 import { writeAll } from "../io/write_all.ts";
+import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
 import { LatencyRecorder } from "./latency_stats.ts";
 
+/**
+ * The `--count` and `--interval` flags of a client's TCP ping mode; spread them
+ * into a `CliSpec`'s options (seconds on the command line, ms in {@linkcode TcpPingOptions}).
+ *
+ * @example
+ * ```ts
+ * import { TCP_PING_OPTIONS } from "./tcp_ping.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TCP_PING_OPTIONS.interval.default, 1);
+ * assert.equal(TCP_PING_OPTIONS.count.type, "integer");
+ * ```
+ */
+export const TCP_PING_OPTIONS = {
+  count: {
+    type: "integer",
+    min: 1,
+    max: 1_000_000,
+    description: "TCP ping: send N lines at --interval, one RTT line each, then a summary",
+  },
+  interval: {
+    type: "number",
+    short: "i",
+    default: 1,
+    min: 0,
+    max: 3600,
+    valueName: "SECONDS",
+    description: "TCP ping: time between lines",
+  },
+} as const;
+
+/** One echoed line, for {@linkcode TcpPingOptions.onReply}. */
+export interface TcpPingReply {
+  /** The line's sequence number, from 1. */
+  seq: number;
+  /** The line's length in bytes, newline included. */
+  bytes: number;
+  /** The round-trip time, in ms. */
+  rtt: number;
+}
+
 /** Options for {@linkcode tcpPing}. */
 export interface TcpPingOptions {
-  /** The server as `host:port`, for the lines and the summary. */
-  target: string;
-  /** Lines to send. */
-  count: number;
   /**
-   * The pause between lines, in ms.
+   * How many lines to send.
+   *
+   * @default {1}
+   */
+  count?: number;
+  /**
+   * Time between lines, in ms.
    *
    * @default {1000}
    */
   interval?: number;
   /**
-   * How long to wait for each echo, in ms; then the ping stops.
+   * How long to wait for a line's echo, in ms; then the ping stops with an error.
    *
    * @default {5000}
    */
   timeout?: number;
   /**
-   * The line to send (a newline is added).
+   * The text of every line (a newline is added).
    *
-   * @default {"ping N"}
+   * @default {`ping ${seq}`}
    */
   text?: string;
-  /** Stops after the echo in progress (Ctrl+C); the summary is still returned. */
+  /**
+   * The peer's name in the result and error messages.
+   *
+   * @default {the connection's remote address}
+   */
+  target?: string;
+  /**
+   * Stops the ping after the line in progress (Ctrl+C); the result is then not an error.
+   *
+   * @default {undefined}
+   */
   signal?: AbortSignal;
   /**
-   * Called with one `ping`-style line per echo, and the `TCP PING` header.
+   * Called for each line whose echo came back.
    *
-   * @default {() => {}}
+   * @default {undefined}
    */
-  onLine?: (line: string) => void;
+  onReply?: (reply: TcpPingReply) => void;
 }
 
-/** What {@linkcode tcpPing} counted, as `--json` prints it. */
-export interface TcpPingSummary {
-  /** The server, as `host:port`. */
+/** What {@linkcode tcpPing} measured; also the `--json` output of `tcp_echo_client.ts --count`. */
+export interface TcpPingResult {
+  /** The peer, as in {@linkcode TcpPingOptions.target}. */
   target: string;
   /** Lines sent. */
   sent: number;
-  /** Lines whose whole echo came back. */
+  /** Lines whose echo came back. */
   received: number;
-  /** From the first line to the end, in ms. */
+  /** How long the ping ran, in ms. */
   timeMs: number;
-  /** Round-trip times; `null` when no echo came. */
+  /** Round-trip times in ms, or `null` when nothing came back. */
   rttMs: { min: number; avg: number; max: number; mdev: number } | null;
-  /** Why the ping stopped early: the server closed, or an echo did not come in time. */
+  /** Why the ping stopped early: the server closed, or an echo did not come back in time. */
   error?: string;
 }
 
 /**
- * Pings a TCP echo server over `conn`, and closes `conn` at the end.
+ * Pings an echo server over `conn`. TCP does not lose data, so a missing echo
+ * means the server is stuck or gone: the ping stops there instead of counting
+ * losses. The connection is closed at the end.
  *
- * @param conn A connection to an echo server.
- * @param options How many lines, how often, and where lines go.
- * @returns The summary; `error` is set if the ping stopped early.
- * @throws {Error} A write or read error other than a disconnect.
+ * @param conn A connection to an echo server; the ping owns it and closes it.
+ * @param options Count, pacing, timeout and a callback per echo.
+ * @returns The counts and round-trip times; `error` says why it stopped early.
+ * @throws {Error} If writing a line fails (a server that left gives a disconnect error), or a
+ * read fails other than by a disconnect (a disconnect while reading ends the ping with `error`).
  *
  * @example
  * ```ts ignore
- * import { formatTcpPingSummary, tcpPing } from "./tcp_ping.ts";
+ * import { tcpPing } from "./tcp_ping.ts";
  *
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 7000 });
- * const summary = await tcpPing(conn, { target: "127.0.0.1:7000", count: 3, onLine: console.log });
- * console.log(formatTcpPingSummary(summary).join("\n"));
+ * const result = await tcpPing(conn, { count: 3, interval: 200 });
+ * console.log(`${result.received}/${result.sent} echoed, avg ${result.rttMs?.avg} ms`);
  * ```
  */
-export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise<TcpPingSummary> {
-  const { target, count } = options;
-  const timeout = options.timeout ?? 5000;
-  const signal = options.signal ?? new AbortController().signal;
-  const print = options.onLine ?? (() => {});
+export async function tcpPing(
+  conn: Deno.Conn,
+  options: TcpPingOptions = {},
+): Promise<TcpPingResult> {
+  const { count = 1, interval = 1_000, timeout = 5_000, signal } = options;
+  const where = options.target ?? formatAddr(conn.remoteAddr as Deno.NetAddr);
   const encoder = new TextEncoder();
   const reader = new ChunkReader(conn);
   const rtts = new LatencyRecorder();
@@ -94,9 +150,8 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
   let failure: string | undefined;
   let pending = new Uint8Array(0);
   const started = performance.now();
-  print(`TCP PING ${target}`);
   try {
-    for (let seq = 1; seq <= count && !signal.aborted; seq++) {
+    for (let seq = 1; seq <= count && !signal?.aborted; seq++) {
       const line = encoder.encode(`${options.text ?? `ping ${seq}`}\n`);
       const sentAt = performance.now();
       await writeAll(conn, line);
@@ -107,7 +162,7 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
         while (pending.length < line.length) {
           const chunk = await reader.read();
           if (chunk === null) {
-            failure = `${target} closed the connection after ${received} echoes`;
+            failure = `${where} closed the connection after ${received} echoes`;
             break;
           }
           const joined = new Uint8Array(pending.length + chunk.length);
@@ -117,7 +172,7 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
         }
       } catch (error) {
         if (!(error instanceof Deno.errors.BadResource || isDisconnectError(error))) throw error;
-        failure = signal.aborted ? undefined : `no echo for seq=${seq} within ${timeout / 1000} s`;
+        failure = signal?.aborted ? undefined : `no echo for seq=${seq} within ${timeout / 1000} s`;
       } finally {
         clearTimeout(timer);
       }
@@ -126,9 +181,9 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
       const rtt = performance.now() - sentAt;
       received++;
       rtts.record(rtt);
-      print(`${line.length} bytes from ${target}: seq=${seq} time=${rtt.toFixed(3)} ms`);
+      options.onReply?.({ seq, bytes: line.length, rtt });
       if (seq < count) {
-        await sleep(options.interval ?? 1000, undefined, { signal }).catch(() => {});
+        await sleep(interval, undefined, { signal }).catch(() => {});
       }
     }
   } finally {
@@ -136,7 +191,7 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
   }
   const s = rtts.summary();
   return {
-    target,
+    target: where,
     sent,
     received,
     timeMs: performance.now() - started,
@@ -146,39 +201,43 @@ export async function tcpPing(conn: Deno.Conn, options: TcpPingOptions): Promise
 }
 
 /**
- * The summary lines `ping` prints, for a {@linkcode TcpPingSummary} (its `error` is not included).
+ * The statistics `ping` prints at the end, for a {@linkcode TcpPingResult}.
  *
- * @param summary What {@linkcode tcpPing} returned.
- * @returns Two lines, or three when some echo came.
+ * @param result What {@linkcode tcpPing} returned.
+ * @returns Two or three lines, without a trailing newline.
  *
  * @example
  * ```ts
+ * import { formatTcpPingStatistics } from "./tcp_ping.ts";
  * import assert from "node:assert/strict";
- * import { formatTcpPingSummary } from "./tcp_ping.ts";
  *
- * const lines = formatTcpPingSummary({
- *   target: "127.0.0.1:7000", sent: 2, received: 2, timeMs: 1001.4,
+ * const text = formatTcpPingStatistics({
+ *   target: "127.0.0.1:7000",
+ *   sent: 2,
+ *   received: 2,
+ *   timeMs: 1001.4,
  *   rttMs: { min: 0.1, avg: 0.15, max: 0.2, mdev: 0.05 },
  * });
- * assert.deepEqual(lines, [
- *   "--- 127.0.0.1:7000 TCP ping statistics ---",
- *   "2 sent, 2 echoed, time 1001 ms",
- *   "rtt min/avg/max/mdev = 0.100/0.150/0.200/0.050 ms",
- * ]);
+ * assert.equal(
+ *   text,
+ *   "--- 127.0.0.1:7000 TCP ping statistics ---\n" +
+ *     "2 sent, 2 echoed, time 1001 ms\n" +
+ *     "rtt min/avg/max/mdev = 0.100/0.150/0.200/0.050 ms",
+ * );
  * ```
  */
-export function formatTcpPingSummary(summary: TcpPingSummary): string[] {
+export function formatTcpPingStatistics(result: TcpPingResult): string {
   const lines = [
-    `--- ${summary.target} TCP ping statistics ---`,
-    `${summary.sent} sent, ${summary.received} echoed, time ${summary.timeMs.toFixed(0)} ms`,
+    `--- ${result.target} TCP ping statistics ---`,
+    `${result.sent} sent, ${result.received} echoed, time ${result.timeMs.toFixed(0)} ms`,
   ];
-  const r = summary.rttMs;
-  if (r) {
+  const s = result.rttMs;
+  if (s) {
     lines.push(
-      `rtt min/avg/max/mdev = ${r.min.toFixed(3)}/${r.avg.toFixed(3)}/${r.max.toFixed(3)}/${
-        r.mdev.toFixed(3)
+      `rtt min/avg/max/mdev = ${s.min.toFixed(3)}/${s.avg.toFixed(3)}/${s.max.toFixed(3)}/${
+        s.mdev.toFixed(3)
       } ms`,
     );
   }
-  return lines;
+  return lines.join("\n");
 }

@@ -10,6 +10,7 @@
 import { ChunkReader } from "../io/chunk_reader.ts";
 import { LatencyRecorder, type LatencySummary } from "./latency_stats.ts";
 import { encodeFrame, OPCODE } from "../websocket/websocket_frame.ts";
+import { deflateMessage } from "../websocket/websocket_deflate.ts";
 import { writeAll } from "../io/write_all.ts";
 import { formatHostPort, stripBrackets } from "../net/net_addr.ts";
 import { withClientCpu } from "./bench_options.ts";
@@ -51,6 +52,21 @@ export interface WebSocketLoadOptions {
    */
   size?: number;
   /**
+   * The text message to send, instead of `size` bytes of `x` (which compress to almost nothing:
+   * give realistic text when measuring compression).
+   *
+   * @default {undefined}
+   */
+  text?: string;
+  /**
+   * Offer permessage-deflate (with no context takeover) in the handshake, and when the server
+   * agrees, send the message compressed (compressed once up front, like the frame itself). The
+   * replies are counted either way; a server that declines gets the plain message.
+   *
+   * @default {false}
+   */
+  perMessageDeflate?: boolean;
+  /**
    * Messages in flight per connection (echo) or ahead of the slowest receiver (broadcast).
    *
    * @default {1}
@@ -80,6 +96,8 @@ export interface WebSocketLoadResult {
   messagesPerSecond: number;
   /** Echo round-trip times, in ms (empty for broadcast). */
   latency: LatencySummary;
+  /** Whether the server agreed to permessage-deflate (always `false` unless it was offered). */
+  compressed: boolean;
 }
 
 /** A client connection that counts complete data frames without decoding them. */
@@ -133,7 +151,15 @@ class CountingConnection {
   }
 }
 
-async function open(hostname: string, port: number, path: string): Promise<CountingConnection> {
+const DEFLATE_OFFER = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; " +
+  "client_no_context_takeover\r\n";
+
+async function open(
+  hostname: string,
+  port: number,
+  path: string,
+  offerDeflate: boolean,
+): Promise<{ connection: CountingConnection; compressed: boolean }> {
   const conn = await Deno.connect({ hostname, port });
   try {
     conn.setNoDelay(true);
@@ -144,7 +170,8 @@ async function open(hostname: string, port: number, path: string): Promise<Count
         `GET ${path} HTTP/1.1\r\nHost: ${
           formatHostPort(hostname, port)
         }\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          (offerDeflate ? DEFLATE_OFFER : "") + "\r\n",
       ),
     );
     // Read the 101 response byte by byte (setup only): no frame may be read with it.
@@ -158,7 +185,8 @@ async function open(hostname: string, port: number, path: string): Promise<Count
     if (!head.startsWith("HTTP/1.1 101")) {
       throw new Error(`Cannot run load: handshake refused: ${head.split("\r\n")[0]}`);
     }
-    return new CountingConnection(conn);
+    const compressed = /\r\nSec-WebSocket-Extensions:[^\r]*permessage-deflate/i.test(head);
+    return { connection: new CountingConnection(conn), compressed };
   } catch (error) {
     conn.close();
     throw error;
@@ -189,17 +217,30 @@ export async function runWebSocketLoad(
   const inFlight = options.inFlight ?? 1;
   const size = options.size ?? 64;
   const path = options.path ?? (mode === "echo" ? "/echo" : "/broadcast");
-  const frame = encodeFrame(OPCODE.TEXT, "x".repeat(size), { mask: true });
-  // inFlight copies of the frame back to back: any count up to inFlight is one subarray.
-  const frames = new Uint8Array(frame.length * inFlight);
-  for (let i = 0; i < inFlight; i++) frames.set(frame, i * frame.length);
-  const batch = (n: number) => frames.subarray(0, n * frame.length);
-
+  const text = options.text ?? "x".repeat(size);
   const conns: CountingConnection[] = [];
   try {
+    let compressed = false;
     for (let i = 0; i < connections; i++) {
-      conns.push(await open(options.hostname ?? "127.0.0.1", options.port, path));
+      const opened = await open(
+        options.hostname ?? "127.0.0.1",
+        options.port,
+        path,
+        options.perMessageDeflate ?? false,
+      );
+      conns.push(opened.connection);
+      if (i === 0) compressed = opened.compressed;
     }
+    const frame = compressed
+      ? encodeFrame(OPCODE.TEXT, deflateMessage(new TextEncoder().encode(text)), {
+        mask: true,
+        rsv: 4,
+      })
+      : encodeFrame(OPCODE.TEXT, text, { mask: true });
+    // inFlight copies of the frame back to back: any count up to inFlight is one subarray.
+    const frames = new Uint8Array(frame.length * inFlight);
+    for (let i = 0; i < inFlight; i++) frames.set(frame, i * frame.length);
+    const batch = (n: number) => frames.subarray(0, n * frame.length);
     const latency = new LatencyRecorder();
     let measuring = false;
     let running = true;
@@ -291,7 +332,13 @@ export async function runWebSocketLoad(
     } else {
       await all;
     }
-    return { messages, seconds, messagesPerSecond: messages / seconds, latency: latency.summary() };
+    return {
+      messages,
+      seconds,
+      messagesPerSecond: messages / seconds,
+      latency: latency.summary(),
+      compressed,
+    };
   } finally {
     for (const c of conns) {
       try {

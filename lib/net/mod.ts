@@ -14,6 +14,9 @@
  *   as a graceful shutdown, a second Ctrl+C to force.
  * - {@linkcode TokenBucket} (token_bucket.ts): rate limiting with an
  *   injectable clock.
+ * - {@linkcode WorkerPool} and {@linkcode runPoolWorker} (worker_pool.ts): one
+ *   server per core, N Web Workers listening on the same port with
+ *   `reusePort` (`--workers`), restarted after a crash, stopped together.
  * - {@linkcode ServerLogger} and {@linkcode STDERR_LOGGER} (logger.ts): what
  *   servers log through; `console` satisfies it, so the network packages
  *   need nothing from the CLI package.
@@ -35,3 +38,4 @@ export * from "./net_errors.ts";
 export * from "./serve_hosts.ts";
 export * from "./shutdown_signals.ts";
 export * from "./token_bucket.ts";
+export * from "./worker_pool.ts";

@@ -6,10 +6,15 @@
  * - {@linkcode serveTcp} (serve_tcp.ts): an accept loop that survives accept
  *   errors, a connection limit, an idle timeout, and graceful shutdown that
  *   closes tracked connections. Use it for any server; your handler gets one
- *   connection and its {@linkcode ConnectionContext}.
+ *   connection and its {@linkcode ConnectionContext}. A client over the limit
+ *   is told so by a {@linkcode RefusalHandler} (refusal_handler.ts); TLS takes
+ *   a {@linkcode TlsCertifiedKey} (tls_certified_key.ts).
  * - {@linkcode connectTcp} (connect_tcp.ts): connect (optionally TLS) with a
  *   timeout and retries; a failure is a {@linkcode ConnectError} with a code
  *   and a message that says what to check.
+ * - {@linkcode echoRoundTrip} (echo_round_trip.ts) and
+ *   {@linkcode looksLikeTlsAlert} (looks_like_tls_alert.ts): one checked round
+ *   trip to an echo server, and telling a TLS server's alert from an echo.
  *
  * @example An echo server in a few lines
  * ```ts ignore
@@ -28,4 +33,8 @@
  * @module
  */
 export * from "./connect_tcp.ts";
+export * from "./echo_round_trip.ts";
+export * from "./looks_like_tls_alert.ts";
+export * from "./refusal_handler.ts";
 export * from "./serve_tcp.ts";
+export * from "./tls_certified_key.ts";

@@ -11,15 +11,31 @@ import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { onShutdownSignal } from "../net/shutdown_signals.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError, ListenError } from "../net/net_errors.ts";
-import { writeAndLinger } from "../io/write_and_linger.ts";
+import {
+  connectionLimit,
+  EMFILE_PAUSE_MS,
+  FD_CEILING_MEMORY_MS,
+  isOutOfDescriptors,
+  learnDescriptorCeiling,
+  type LimitReason,
+  processSockets,
+} from "./_descriptor_ceiling.ts";
+import { errorText } from "./_error_text.ts";
+import { AcceptPause } from "./_accept_pause.ts";
+import { Connection } from "./_connection.ts";
+import {
+  busyMessageRefusal,
+  DEFAULT_REFUSAL_TIMEOUT_MS,
+  MAX_PENDING_REFUSALS,
+  refuseConnection,
+} from "./_refuse_connection.ts";
+import type { RefusalHandler } from "./refusal_handler.ts";
+import type { TlsCertifiedKey } from "./tls_certified_key.ts";
 
-/** TLS certificate chain and private key, both PEM text. */
-export interface TlsCertifiedKey {
-  /** The certificate chain, PEM. */
-  cert: string;
-  /** The private key, PEM. */
-  key: string;
-}
+// Public constants of the server, kept with the descriptor accounting they tune.
+export { EMFILE_PAUSE_MS, FD_CEILING_MEMORY_MS } from "./_descriptor_ceiling.ts";
+// Moved to its own module; re-exported for lib/websocket/ws_server.ts, which imports it from here.
+export type { TlsCertifiedKey } from "./tls_certified_key.ts";
 
 /** Options for {@linkcode serveTcp}. */
 export interface ServeTcpOptions {
@@ -145,29 +161,6 @@ export interface ConnectionContext {
   touch(): void;
 }
 
-/** What a {@linkcode RefusalHandler} gets besides the connection. */
-export interface RefusalContext {
-  /** The client's address. */
-  readonly remoteAddr: Deno.NetAddr;
-  /** How many connections were being served when this client was accepted. */
-  readonly connectionCount: number;
-  /** The limit in force: `maxConnections`, or lower while the open-file limit is remembered. */
-  readonly limit: number;
-  /** Why: `"maxConnections"`, or `"descriptors"` when the learned open-file ceiling is lower. */
-  readonly reason: "maxConnections" | "descriptors";
-  /** Aborted when `refusalTimeout` passes or the server shuts down: stop, the server closes. */
-  readonly signal: AbortSignal;
-}
-
-/**
- * Refuses one client over the limit, in the client's protocol; the server
- * closes the connection after the returned promise settles.
- */
-export type RefusalHandler = (
-  conn: Deno.Conn,
-  ctx: RefusalContext,
-) => void | Promise<void>;
-
 /** Handles one connection; the server closes it after the returned promise settles. */
 export type ConnectionHandler = (
   conn: Deno.Conn,
@@ -178,64 +171,11 @@ export type ConnectionHandler = (
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 const ACCEPT_BACKOFF_MIN_MS = 100;
 const ACCEPT_BACKOFF_MAX_MS = 1_000;
-/** How long accepting pauses after `accept()` ran out of descriptors, as in nginx. */
-export const EMFILE_PAUSE_MS = 500;
-/** How long the open-file ceiling learned from a failed `accept()` is remembered. */
-export const FD_CEILING_MEMORY_MS = 30_000;
-/** The most descriptors kept spare under a learned ceiling, to refuse clients politely. */
-const FD_RESERVE_MAX = 32;
-/** The most refusals in progress at once; more clients wait in the listen queue. */
-const MAX_PENDING_REFUSALS = 64;
-const DEFAULT_REFUSAL_TIMEOUT_MS = 2_000;
-const DEFAULT_BUSY = "error: server busy (too many connections), try again later\r\n";
-
-/**
- * File descriptors belong to the process, not to one server, so every
- * TcpServer in the process counts its sockets here and shares the ceiling
- * learned from EMFILE (the chat server's TCP and web ports, for instance).
- */
-const processSockets = {
-  /** Connections being served by all servers. */
-  served: 0,
-  /** Refusals being sent by all servers. */
-  refusing: 0,
-  /** Sockets held when `accept()` last failed for lack of descriptors, if remembered. */
-  ceiling: null as number | null,
-  /** When the ceiling was last measured (`Date.now()`). */
-  learnedAt: 0,
-};
-
-/** True for EMFILE and ENFILE: the process (or system) has no file descriptor left. */
-function isOutOfDescriptors(error: unknown): boolean {
-  return /too many open files/i.test(errorText(error));
-}
-
 /** Errors from `accept()` that concern one client only: retry at once. */
 function isClientAcceptError(error: unknown): boolean {
   return error instanceof Deno.errors.NotConnected ||
     error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.ConnectionAborted;
-}
-
-class Connection implements ConnectionContext {
-  readonly id: number;
-  readonly conn: Deno.Conn;
-  readonly remoteAddr: Deno.NetAddr;
-  readonly signal: AbortSignal;
-  lastActive = Date.now();
-  /** Settles when the handler has finished and the connection is closed. */
-  done: Promise<void> = Promise.resolve();
-
-  constructor(id: number, conn: Deno.Conn, signal: AbortSignal) {
-    this.id = id;
-    this.conn = conn;
-    this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
-    this.signal = signal;
-  }
-
-  touch(): void {
-    this.lastActive = Date.now();
-  }
 }
 
 /**
@@ -267,12 +207,10 @@ export class TcpServer implements AsyncDisposable {
   #connections = new Set<Connection>();
   /** Refusals being sent: each holds a descriptor until it ends. */
   #refusals = new Set<Promise<void>>();
-  /** True while the accept loop waits for a descriptor: a connection's end wakes it. */
-  #wakeOnRelease = false;
   #nextId = 1;
   #shutdown = new AbortController();
   #shutdownPromise: Promise<void> | null = null;
-  #wakeAcceptLoop: (() => void) | null = null;
+  #pause = new AcceptPause();
   #acceptLoop: Promise<void>;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   #removeSignalListeners: (() => void) | null = null;
@@ -302,17 +240,20 @@ export class TcpServer implements AsyncDisposable {
     if (!(this.#refusalTimeout >= 0)) {
       throw new RangeError(`Cannot serve: refusalTimeout ${this.#refusalTimeout} is negative`);
     }
-    const busy = options.busyMessage ?? DEFAULT_BUSY;
-    const busyBytes = typeof busy === "string" ? new TextEncoder().encode(busy) : busy;
-    this.#refuseHandler = options.refuse ??
-      ((conn, ctx) => writeAndLinger(conn, busyBytes, { signal: ctx.signal }));
+    this.#refuseHandler = options.refuse ?? busyMessageRefusal(options.busyMessage);
     this.#handler = handler;
     this.#noDelay = options.noDelay ?? false;
     this.#log = options.logger ?? STDERR_LOGGER;
 
     try {
       this.#listener = options.tls
-        ? Deno.listenTls({ hostname, port, cert: options.tls.cert, key: options.tls.key })
+        ? Deno.listenTls({
+          hostname,
+          port,
+          cert: options.tls.cert,
+          key: options.tls.key,
+          reusePort: options.reusePort ?? false,
+        })
         : Deno.listen({ hostname, port, reusePort: options.reusePort ?? false });
     } catch (error) {
       throw new ListenError(error, hostname, port);
@@ -352,7 +293,7 @@ export class TcpServer implements AsyncDisposable {
    * {@linkcode FD_CEILING_MEMORY_MS} after `accept()` ran out of descriptors.
    */
   get connectionLimit(): number {
-    return this.#limit().limit;
+    return connectionLimit(this.#maxConnections, this.#connections.size, this.#log).limit;
   }
 
   /** How many refusals are being sent now (each holds a descriptor). */
@@ -387,7 +328,7 @@ export class TcpServer implements AsyncDisposable {
       if (this.#refusals.size >= MAX_PENDING_REFUSALS) {
         // Each refusal holds a descriptor: let the queue wait rather than pile
         // them up. The first refusal to end wakes the loop.
-        await this.#pause(ACCEPT_BACKOFF_MAX_MS, true);
+        await this.#pause.pause(ACCEPT_BACKOFF_MAX_MS, true);
         continue;
       }
       let conn: Deno.Conn;
@@ -401,33 +342,28 @@ export class TcpServer implements AsyncDisposable {
           continue;
         }
         if (isOutOfDescriptors(error)) {
-          // The clients queued in the kernel wait there. Count every socket we
-          // hold, refusals included: counting only served connections would
-          // measure a lower ceiling after each burst of refusals (a ratchet).
-          const open = processSockets.served + processSockets.refusing;
-          // Fewer sockets than the remembered ceiling means descriptors are
-          // held elsewhere for a moment (a closed socket whose pending read is
-          // still being cancelled, a file): keep the ceiling, do not shrink it.
-          this.#limit(); // forgets a ceiling older than FD_CEILING_MEMORY_MS
-          processSockets.ceiling = Math.max(open, processSockets.ceiling ?? 0);
-          processSockets.learnedAt = Date.now();
+          const open = learnDescriptorCeiling(this.#log);
           this.#log.warn(
             `accept failed: ${errorText(error)} (${open} sockets open, ` +
               `${this.#connections.size} served: raise \`ulimit -n\`); serving at most ` +
-              `${this.#limit().limit} for the next ${FD_CEILING_MEMORY_MS / 1000} s; ` +
+              `${this.connectionLimit} for the next ${FD_CEILING_MEMORY_MS / 1000} s; ` +
               `pausing accepts for ${EMFILE_PAUSE_MS} ms`,
           );
-          await this.#pause(EMFILE_PAUSE_MS, true);
+          await this.#pause.pause(EMFILE_PAUSE_MS, true);
           continue;
         }
         // Other errors: accepting again at once could spin; back off and keep
         // serving the connections we already have.
         backoff = Math.min(Math.max(backoff * 2, ACCEPT_BACKOFF_MIN_MS), ACCEPT_BACKOFF_MAX_MS);
         this.#log.warn(`accept failed: ${errorText(error)}; retrying in ${backoff} ms`);
-        await this.#pause(backoff);
+        await this.#pause.pause(backoff);
         continue;
       }
-      const { limit, reason } = this.#limit();
+      const { limit, reason } = connectionLimit(
+        this.#maxConnections,
+        this.#connections.size,
+        this.#log,
+      );
       if (this.#connections.size >= limit) {
         this.#refuse(conn, limit, reason);
       } else {
@@ -436,89 +372,19 @@ export class TcpServer implements AsyncDisposable {
     }
   }
 
-  /** The limit in force, forgetting a learned ceiling once it is old. */
-  #limit(): { limit: number; reason: "maxConnections" | "descriptors" } {
-    const { ceiling } = processSockets;
-    if (ceiling !== null && Date.now() - processSockets.learnedAt > FD_CEILING_MEMORY_MS) {
-      this.#log.info(`open-file ceiling of ${ceiling} sockets forgotten`);
-      processSockets.ceiling = null;
-    }
-    if (processSockets.ceiling === null) {
-      return { limit: this.#maxConnections, reason: "maxConnections" };
-    }
-    const reserve = Math.min(FD_RESERVE_MAX, Math.ceil(processSockets.ceiling / 8));
-    // What the process may serve, less what the other servers in it serve.
-    const others = processSockets.served - this.#connections.size;
-    const learned = Math.max(0, Math.max(1, processSockets.ceiling - reserve) - others);
-    return learned < this.#maxConnections
-      ? { limit: learned, reason: "descriptors" }
-      : { limit: this.#maxConnections, reason: "maxConnections" };
-  }
-
-  /** Waits `ms`, or less if shutdown begins or (with `wakeOnRelease`) a socket is closed. */
-  #pause(ms: number, wakeOnRelease = false): Promise<void> {
-    this.#wakeOnRelease = wakeOnRelease;
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.#wakeOnRelease = false;
-        this.#wakeAcceptLoop = null;
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wakeAcceptLoop = wake;
-    });
-  }
-
-  /** A socket was closed: if the accept loop waits for a descriptor, it may go on. */
-  #released(): void {
-    if (this.#wakeOnRelease) this.#wakeAcceptLoop?.();
-  }
-
-  #refuse(conn: Deno.Conn, limit: number, reason: "maxConnections" | "descriptors"): void {
-    const remoteAddr = conn.remoteAddr as Deno.NetAddr;
-    const connectionCount = this.#connections.size;
-    this.#log.warn(
-      `refused ${formatAddr(remoteAddr)}: ${connectionCount} connections (limit ${limit}: ${
-        reason === "maxConnections" ? "maxConnections" : "open-file limit"
-      })`,
-    );
-    processSockets.refusing++;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.#refusalTimeout);
-    const onShutdown = () => abort.abort();
-    this.#shutdown.signal.addEventListener("abort", onShutdown, { once: true });
-    let result: Promise<void>;
-    try {
-      result = Promise.resolve(
-        this.#refuseHandler(conn, {
-          remoteAddr,
-          connectionCount,
-          limit,
-          reason,
-          signal: abort.signal,
-        }),
-      );
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    const handled = result.catch((error) => {
-      if (!isDisconnectError(error)) {
-        this.#log.debug(`refusing ${formatAddr(remoteAddr)}: ${errorText(error)}`);
-      }
-    });
-    const ended = new Promise<void>((resolve) =>
-      abort.signal.addEventListener("abort", () => resolve(), { once: true })
-    );
-    const done: Promise<void> = Promise.race([handled, ended]).then(async () => {
-      clearTimeout(timer);
-      this.#shutdown.signal.removeEventListener("abort", onShutdown);
-      abort.abort(); // ends a handler still lingering, and the `ended` listener
-      closeQuietly(conn);
-      processSockets.refusing--;
-      this.#refusals.delete(done);
-      this.#released();
-      await handled; // closing ended its pending reads and writes
+  #refuse(conn: Deno.Conn, limit: number, reason: LimitReason): void {
+    const done: Promise<void> = refuseConnection(conn, {
+      handler: this.#refuseHandler,
+      connectionCount: this.#connections.size,
+      limit,
+      reason,
+      timeout: this.#refusalTimeout,
+      shutdownSignal: this.#shutdown.signal,
+      logger: this.#log,
+      onClosed: () => {
+        this.#refusals.delete(done);
+        this.#pause.released();
+      },
     });
     this.#refusals.add(done);
   }
@@ -552,7 +418,7 @@ export class TcpServer implements AsyncDisposable {
     this.#connections.delete(connection);
     processSockets.served--;
     closeQuietly(connection.conn);
-    this.#released();
+    this.#pause.released();
     if (error === undefined) return;
     const who = `#${connection.id} ${formatAddr(connection.remoteAddr)}`;
     if (isDisconnectError(error)) this.#log.debug(`${who}: ${errorText(error)}`);
@@ -578,7 +444,7 @@ export class TcpServer implements AsyncDisposable {
   async #doShutdown(): Promise<void> {
     this.#shutdown.abort();
     closeQuietly(this.#listener);
-    this.#wakeAcceptLoop?.();
+    this.#pause.wake();
     await this.#acceptLoop;
     // Refusals see their signal aborted and are closed at once.
     await Promise.all([...this.#refusals]);
@@ -636,8 +502,4 @@ export class TcpServer implements AsyncDisposable {
  */
 export function serveTcp(handler: ConnectionHandler, options: ServeTcpOptions = {}): TcpServer {
   return new TcpServer(handler, options);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -32,12 +32,11 @@
 
 import { decodeEchoProbe } from "./echo_probe.ts";
 import { listenUdp } from "./listen_udp.ts";
-import {
-  checkTimeoutAndRetries,
-  defaultLocalHostname,
-  normaliseIpLiteral,
-} from "./_requester_helpers.ts";
-import { formatHostPort } from "../net/net_addr.ts";
+import { defaultLocalHostname, normaliseIpLiteral } from "./_local_hostname.ts";
+import { DatagramTimeoutError } from "./datagram_timeout_error.ts";
+
+// Moved to its own module; re-exported for the importers of this one.
+export { DatagramTimeoutError } from "./datagram_timeout_error.ts";
 
 /** Where requests go. */
 export interface DatagramTarget {
@@ -161,49 +160,6 @@ export interface DatagramRequesterStats {
   late: number;
   /** Datagrams from another address or with an unknown id. */
   stray: number;
-}
-
-/**
- * No reply came after every try. Callers catch it to report loss, so it is
- * a named class.
- *
- * @example
- * ```ts
- * import { DatagramTimeoutError } from "./datagram_requester.ts";
- * import assert from "node:assert/strict";
- *
- * const error = new DatagramTimeoutError({ hostname: "127.0.0.1", port: 7001 }, 3, 1000);
- * assert.match(error.message, /^no reply from 127\.0\.0\.1:7001 after 3 tries/);
- * ```
- */
-export class DatagramTimeoutError extends Error {
-  /** Where the request went. */
-  readonly target: DatagramTarget;
-  /** How many times it was sent. */
-  readonly attempts: number;
-  /** The wait per try, in ms. */
-  readonly timeout: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param target Where the request went.
-   * @param attempts How many times it was sent.
-   * @param timeout The wait per try, in ms.
-   */
-  constructor(target: DatagramTarget, attempts: number, timeout: number) {
-    const where = formatHostPort(target.hostname, target.port);
-    super(
-      `no reply from ${where} after ${attempts} ${attempts === 1 ? "try" : "tries"} ` +
-        `(${timeout} ms each): UDP is connectionless, so a missing server looks the same as ` +
-        `a lost datagram; check that the server is running on ${where}, that no firewall ` +
-        `drops UDP on that port, and that --host/--port are right`,
-    );
-    this.name = "DatagramTimeoutError";
-    this.target = target;
-    this.attempts = attempts;
-    this.timeout = timeout;
-  }
 }
 
 interface Pending {
@@ -503,5 +459,14 @@ export class DatagramRequester implements AsyncDisposable {
       : "stray";
     this.#stats[kind === "duplicate" ? "duplicates" : kind]++;
     this.#onUnmatched?.(kind, datagram, from, id);
+  }
+}
+
+function checkTimeoutAndRetries(timeout: number, retries: number): void {
+  if (!(timeout > 0) || !Number.isFinite(timeout)) {
+    throw new RangeError(`Cannot send request: timeout ${timeout} is not a positive number of ms`);
+  }
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new RangeError(`Cannot send request: retries ${retries} is not a non-negative integer`);
   }
 }

@@ -9,7 +9,8 @@
  *   limit ({@linkcode SourceRateLimiter}, source_rate_limiter.ts), a size
  *   limit, drop counts by reason, and shutdown on Ctrl+C.
  * - {@linkcode DatagramRequester} (datagram_requester.ts): the client side:
- *   send, match the reply by id, resend after a timeout, give up after N tries.
+ *   send, match the reply by id, resend after a timeout, give up after N tries
+ *   with a {@linkcode DatagramTimeoutError} (datagram_timeout_error.ts).
  * - {@linkcode encodeEchoProbe} / {@linkcode decodeEchoProbe} (echo_probe.ts):
  *   the sequence-numbered, timestamped probe of the UDP client's ping and bench.
  *
@@ -25,6 +26,7 @@
  * @module
  */
 export * from "./datagram_requester.ts";
+export * from "./datagram_timeout_error.ts";
 export * from "./echo_probe.ts";
 export * from "./listen_udp.ts";
 export * from "./serve_udp.ts";

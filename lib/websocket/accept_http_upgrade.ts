@@ -6,7 +6,8 @@
  */
 
 import { ChunkReader } from "../io/chunk_reader.ts";
-import { HttpError } from "../http/http_error.ts";
+import { HttpError, RequestLineError } from "../http/http_error.ts";
+import { checkHost, type HostCheckOptions } from "../http/host_check.ts";
 import { readRequestHead, type RequestHeadWithRest } from "../http/http_request_head.ts";
 import {
   encodeHttpErrorResponse,
@@ -20,6 +21,15 @@ import { upgradeWebSocket, type UpgradeWebSocketOptions } from "./websocket_upgr
 
 /** A response served for `GET` on one path: its headers and body. */
 export type HttpPage = EncodeHttpResponseOptions;
+
+/** The `Host` check of {@linkcode AcceptHttpUpgradeOptions.hostCheck}: whose names are allowed. */
+export interface AcceptHostCheck extends HostCheckOptions {
+  /** The address the server listens on, such as `server.addr`. */
+  bound: { hostname: string };
+}
+
+/** Default {@linkcode AcceptHttpUpgradeOptions.tlsAdvice}. */
+export const DEFAULT_TLS_ADVICE = "this port speaks plain HTTP";
 
 /** Options for {@linkcode acceptHttpUpgrade}: routing, the head deadline and the upgrade's own. */
 export interface AcceptHttpUpgradeOptions {
@@ -62,6 +72,22 @@ export interface AcceptHttpUpgradeOptions {
    */
   beforeUpgrade?: (path: string, request: RequestHeadWithRest) => void;
   /**
+   * Check that every request (pages and upgrades alike) names this server in its `Host`
+   * header, against DNS rebinding (see `checkHost` in lib/http/host_check.ts): a request for
+   * another name gets 403 with a reason naming `flag`, one without a valid Host 400.
+   *
+   * @default {undefined} (no Host check)
+   */
+  hostCheck?: AcceptHostCheck;
+  /**
+   * Appended to the 400 sent when the request starts like a TLS ClientHello (a client that
+   * speaks `https://` or `wss://` to this plain port), such as
+   * `"this port speaks plain HTTP; for TLS start the server with --tls-cert"`.
+   *
+   * @default {"this port speaks plain HTTP"}
+   */
+  tlsAdvice?: string;
+  /**
    * How the client is named in the log line of a refusal.
    *
    * @default {"client"}
@@ -97,9 +123,10 @@ function listPaths(paths: readonly string[]): string {
 /**
  * Reads one HTTP request head from `conn` and answers it: a page for `GET` on a path in
  * `pages`, a WebSocket for an upgrade on a path in `endpoints`, or a plain-text refusal that says
- * what to do instead (400 malformed target, 404 unknown path, 405 wrong method, 408 head too
- * slow, 426 plain request to an endpoint, 403 origin refused, and whatever `beforeUpgrade`
- * throws).
+ * what to do instead (400 malformed target or a byte that cannot start a request line, at
+ * once, with `tlsAdvice` when it is a TLS ClientHello; 403 a `Host` that `hostCheck` refuses;
+ * 404 unknown path, 405 wrong method, 408 head too slow, 426 plain request to an endpoint, 403
+ * origin refused, and whatever `beforeUpgrade` throws).
  *
  * Each connection carries one request (pages are sent with `Connection: close` by the caller's
  * headers); close `conn` when this resolves `null`.
@@ -147,6 +174,9 @@ export async function acceptHttpUpgrade(
     });
     if (request === null) return null;
     const { head } = request;
+    if (options.hostCheck !== undefined) {
+      checkHost(head.headers.get("host"), options.hostCheck.bound, options.hostCheck);
+    }
     if (!URL.canParse(head.target, "http://host")) {
       throw new HttpError(400, `Malformed request target: ${head.target.slice(0, 80)}`);
     }
@@ -179,8 +209,12 @@ export async function acceptHttpUpgrade(
     options.beforeUpgrade?.(path, request);
     const ws = await upgradeWebSocket(conn, reader, request, options.upgrade);
     return { path, ws };
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
+  } catch (caught) {
+    if (!(caught instanceof HttpError)) throw caught;
+    let error = caught;
+    if (error instanceof RequestLineError && error.likelyTls) {
+      error = new HttpError(400, `${error.message}: ${options.tlsAdvice ?? DEFAULT_TLS_ADVICE}`);
+    }
     log.info(`${options.label ?? "client"}: refused with ${error.status}: ${error.message}`);
     await writeAll(conn, encodeHttpErrorResponse(error)).catch(() => {});
     return null;

@@ -30,6 +30,7 @@
  */
 export * from "./accept_http_upgrade.ts";
 export * from "./websocket_client.ts";
+export * from "./broadcast_frames.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";
 export * from "./websocket_decoder.ts";

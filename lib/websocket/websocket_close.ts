@@ -4,6 +4,8 @@
  * @module
  */
 
+import { WebSocketProtocolError } from "./websocket_protocol_error.ts";
+
 /** Close status codes used by this library (RFC 6455 §7.4.1 and the IANA registry). */
 export const CLOSE_CODE = {
   /** The purpose of the connection is fulfilled. */
@@ -91,6 +93,59 @@ export function encodeClosePayload(code?: number, reason = ""): Uint8Array {
   payload[1] = code & 0xff;
   payload.set(reasonBytes, 2);
   return payload;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads a received Close frame's payload: the status code, checked, and the UTF-8 reason. An
+ * empty payload means no status code (1005).
+ *
+ * @param payload The Close frame's unmasked payload, 0 to 125 bytes.
+ * @returns The code and reason.
+ * @throws {WebSocketProtocolError} If the payload is 1 byte long, the code may not be sent
+ * (both close code 1002), or the reason is not valid UTF-8 (1007).
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeClosePayload } from "./websocket_close.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeClosePayload(new Uint8Array([0x03, 0xe8, 98, 121, 101])), {
+ *   code: 1000,
+ *   reason: "bye",
+ * });
+ * assert.throws(() => decodeClosePayload(new Uint8Array([0x03])), { closeCode: 1002 });
+ * ```
+ */
+export function decodeClosePayload(payload: Uint8Array): { code: number; reason: string } {
+  if (payload.length === 0) return { code: 1005, reason: "" };
+  if (payload.length === 1) {
+    throw new WebSocketProtocolError(
+      "ERR_WS_INVALID_CLOSE_PAYLOAD",
+      1002,
+      "close payload is 1 byte long",
+    );
+  }
+  const code = (payload[0]! << 8) | payload[1]!;
+  if (!isValidCloseCode(code)) {
+    throw new WebSocketProtocolError(
+      "ERR_WS_INVALID_CLOSE_CODE",
+      1002,
+      `close code ${code} is not allowed`,
+    );
+  }
+  let reason: string;
+  try {
+    reason = UTF8.decode(payload.subarray(2));
+  } catch {
+    throw new WebSocketProtocolError(
+      "ERR_WS_INVALID_UTF8",
+      1007,
+      "text message is not valid UTF-8",
+    );
+  }
+  return { code, reason };
 }
 
 /**

@@ -7,7 +7,11 @@
 
 import type { ChunkReader } from "../io/chunk_reader.ts";
 import { closeQuietly } from "../io/close_quietly.ts";
-import { OutboundQueue, type OutboundQueueFailure } from "../io/outbound_queue.ts";
+import type { OutboundQueueFailure } from "../io/outbound_queue.ts";
+import { Heartbeat } from "./_heartbeat.ts";
+import { Inbox } from "./_inbox.ts";
+import { MessageDeflater } from "./_message_deflater.ts";
+import { OutgoingFrames } from "./_outgoing_frames.ts";
 import { CLOSE_CODE, encodeClosePayload, truncateCloseReason } from "./websocket_close.ts";
 import {
   DEFAULT_MAX_FRAGMENTS,
@@ -15,7 +19,7 @@ import {
   WebSocketDecoder,
   type WebSocketEvent,
 } from "./websocket_decoder.ts";
-import { deflateMessage, type PerMessageDeflate } from "./websocket_deflate.ts";
+import type { PerMessageDeflate } from "./websocket_deflate.ts";
 import { encodeFrame, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
 import { WebSocketProtocolError } from "./websocket_protocol_error.ts";
 
@@ -126,8 +130,6 @@ export interface WebSocketConnectionOptions {
   perMessageDeflate?: PerMessageDeflate;
 }
 
-const UTF8 = new TextEncoder();
-
 /** Default {@linkcode WebSocketConnectionOptions.maxBufferedAmount}: 4 MiB. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
 
@@ -166,21 +168,18 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #conn: Deno.Conn;
   #reader: ChunkReader;
   #decoder: WebSocketDecoder;
-  #queue: OutboundQueue;
+  #out: OutgoingFrames;
   #mask: boolean;
   #deflate: PerMessageDeflate | undefined;
-  #deflateWindowBits = 15;
+  #deflater: MessageDeflater | undefined;
   #overflowCloseCode: number;
-  #pingInterval: number;
-  #idleTimeout: number;
   #closeTimeout: number;
 
   #state: WebSocketReadyState = "open";
   // Messages not yet returned by receive(), then the peer's Close frame or the protocol error
   // that came after them in the same chunk: like end-of-stream after data, either takes effect
   // once the application has read (and could answer) what preceded it.
-  #inbox: (WebSocketMessage | PeerClose | DeferredFailure)[] = [];
-  #nextInbox = 0;
+  #inbox = new Inbox<WebSocketMessage | PeerClose | DeferredFailure>();
   #reading: Promise<void> | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
   #closeSent: { code: number; reason: string } | undefined;
@@ -188,17 +187,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #finished = false;
   #resolveClosed: (info: WebSocketCloseInfo) => void;
 
-  // Frames sent since the last flush. An echo handler sends one reply per message of a chunk;
-  // joining them makes one write (one system call) per chunk instead of one per message.
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  #flushSoon = (): void => void this.#flush(); // one closure per connection, not per message
-  #maxBufferedAmount: number;
-
-  #lastHeard = Date.now();
-  #pingSent = false;
-  #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: Heartbeat;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -228,22 +217,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.protocol = options.protocol;
     const deflate = options.perMessageDeflate;
-    if (deflate) {
-      const peerResets = role === "server"
-        ? deflate.clientNoContextTakeover
-        : deflate.serverNoContextTakeover;
-      if (!peerResets) {
-        throw new RangeError(
-          "Cannot create WebSocket connection: permessage-deflate with context takeover by the " +
-            "peer is not supported",
-        );
-      }
-      // zlib cannot compress within 256 bytes: a window of 8 bits is only ever inflated.
-      this.#deflateWindowBits = Math.max(
-        9,
-        role === "server" ? deflate.serverMaxWindowBits : deflate.clientMaxWindowBits,
-      );
-    }
+    this.#deflater = deflate && new MessageDeflater(deflate, role);
     this.#deflate = deflate;
     this.#decoder = new WebSocketDecoder({
       role,
@@ -253,21 +227,25 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     });
     this.#mask = role === "client";
     this.#overflowCloseCode = overflowCloseCode;
-    this.#maxBufferedAmount = maxBufferedAmount;
-    this.#pingInterval = pingInterval;
-    this.#idleTimeout = idleTimeout;
     this.#closeTimeout = closeTimeout;
-    // The soft limit equals the hard one: a send queue either fits or the peer is cut off.
-    this.#queue = new OutboundQueue(conn, {
-      hardLimit: maxBufferedAmount,
-      softLimit: maxBufferedAmount,
+    this.#out = new OutgoingFrames(conn, {
+      maxBufferedAmount,
       onFailure: (failure) => this.#onQueueFailure(failure),
+      inBatch: () => this.#inbox.waiting && !this.#reading,
+    });
+    this.#heartbeat = new Heartbeat({
+      pingInterval,
+      idleTimeout,
+      isOpen: () => this.#state === "open",
+      isReading: () => this.#reading !== undefined,
+      ping: () => this.ping(),
+      onIdle: () => this.close(CLOSE_CODE.GOING_AWAY, "idle timeout").catch(() => {}),
     });
     const { promise, resolve } = Promise.withResolvers<WebSocketCloseInfo>();
     this.closed = promise;
     this.#resolveClosed = resolve;
     if (options.leftover && options.leftover.length > 0) this.#decode(options.leftover);
-    this.#scheduleHeartbeat();
+    this.#heartbeat.start();
   }
 
   /** `open`, `closing` (our Close frame is sent) or `closed`. */
@@ -286,7 +264,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
 
   /** Bytes queued for sending and not yet written to the socket. */
   get bufferedAmount(): number {
-    return this.#queue.bufferedBytes + this.#pendingBytes;
+    return this.#out.bufferedAmount;
   }
 
   /**
@@ -299,12 +277,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
    */
   async receive(): Promise<WebSocketMessage | null> {
     for (;;) {
-      if (this.#nextInbox < this.#inbox.length) {
-        const item = this.#inbox[this.#nextInbox++]!;
-        if (this.#nextInbox === this.#inbox.length) {
-          this.#inbox = [];
-          this.#nextInbox = 0;
-        }
+      const item = this.#inbox.take();
+      if (item !== undefined) {
         if (item.type === "close") this.#onPeerClose(item);
         else if (item.type === "fail") this.#fail(item.code, item.reason);
         else return item;
@@ -314,7 +288,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         await this.closed;
         return null;
       }
-      this.#flush(); // the replies to what we just handed out go in one write
+      this.#out.flush(); // the replies to what we just handed out go in one write
       await this.#readChunk();
     }
   }
@@ -340,21 +314,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   send(data: string | Uint8Array): boolean {
     if (this.#state !== "open") return false;
     const opcode = typeof data === "string" ? OPCODE.TEXT : OPCODE.BINARY;
-    // A string's UTF-8 is at most 3 bytes per UTF-16 unit: shorter ones skip the encoding here.
-    if (this.#deflate && data.length * 3 >= this.#deflate.threshold) {
-      const bytes = typeof data === "string" ? UTF8.encode(data) : data;
-      if (bytes.length >= this.#deflate.threshold) {
-        const compressed = deflateMessage(bytes, {
-          level: this.#deflate.level,
-          windowBits: this.#deflateWindowBits,
-        });
-        if (compressed.length < bytes.length) {
-          return this.#enqueue(encodeFrame(opcode, compressed, { mask: this.#mask, rsv: 4 }));
-        }
-      }
-      return this.#enqueue(encodeFrame(opcode, bytes, { mask: this.#mask }));
-    }
-    return this.#enqueue(encodeFrame(opcode, data, { mask: this.#mask }));
+    if (this.#deflater) return this.#out.enqueue(this.#deflater.encode(opcode, data, this.#mask));
+    return this.#out.enqueue(encodeFrame(opcode, data, { mask: this.#mask }));
   }
 
   /**
@@ -366,7 +327,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
    */
   sendFrame(frame: Uint8Array): boolean {
     if (this.#state !== "open") return false;
-    return this.#enqueue(frame);
+    return this.#out.enqueue(frame);
   }
 
   /**
@@ -381,7 +342,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       throw new RangeError(`Cannot ping: ${data.length} bytes exceed the 125-byte control limit`);
     }
     if (this.#state !== "open") return false;
-    return this.#enqueue(encodeFrame(OPCODE.PING, data, { mask: this.#mask }));
+    return this.#out.enqueue(encodeFrame(OPCODE.PING, data, { mask: this.#mask }));
   }
 
   /**
@@ -397,8 +358,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     const payload = encodeClosePayload(code, reason);
     if (this.#state !== "open") return this.closed;
     this.#sendClose(payload, { code, reason });
-    this.#inbox = [];
-    this.#nextInbox = 0;
+    this.#inbox.clear();
     this.#awaitPeerClose();
     return this.closed;
   }
@@ -439,8 +399,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         );
         return;
       }
-      this.#lastHeard = Date.now();
-      this.#pingSent = false;
+      this.#heartbeat.heard();
       // After a protocol error the decoder is stuck; what the peer still sends is dropped.
       if (!this.#failure) this.#decode(chunk);
     } finally {
@@ -465,7 +424,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     // messages ahead of it are delivered and may be answered, and the connection fails only
     // when the application reaches the error. Failing at once would queue our Close frame
     // ahead of the application's replies, and those replies would be refused.
-    if (this.#state === "open" && this.#nextInbox < this.#inbox.length) {
+    if (this.#state === "open" && this.#inbox.waiting) {
       this.#inbox.push({ type: "fail", code: failure.closeCode, reason: failure.message });
     } else {
       this.#fail(failure.closeCode, failure.message);
@@ -480,7 +439,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         break;
       case "ping":
         if (this.#state === "open") {
-          this.#enqueue(encodeFrame(OPCODE.PONG, event.data, { mask: this.#mask }));
+          this.#out.enqueue(encodeFrame(OPCODE.PONG, event.data, { mask: this.#mask }));
         }
         break;
       case "pong":
@@ -488,7 +447,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       case "close":
         // Answered once the application has read the messages that came before it, so that
         // it can still reply to them (an echo server echoes everything sent before Close).
-        if (this.#state === "open" && this.#nextInbox < this.#inbox.length) this.#inbox.push(event);
+        if (this.#state === "open" && this.#inbox.waiting) this.#inbox.push(event);
         else this.#onPeerClose(event);
         break;
     }
@@ -522,60 +481,14 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     this.#awaitPeerClose();
   }
 
-  /**
-   * Adds a frame to the pending batch. The batch is flushed to the send queue when the
-   * application next waits for a message, or soon after if it does not (a send from a timer or
-   * from another connection's handler).
-   */
-  #enqueue(frame: Uint8Array): boolean {
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.length;
-    if (
-      this.#pendingBytes >= 65_536 ||
-      this.#queue.bufferedBytes + this.#pendingBytes > this.#maxBufferedAmount
-    ) {
-      return this.#flush(); // the queue applies its limit, and fails if this crossed it
-    }
-    if (this.#pending.length === 1) {
-      if (this.#nextInbox < this.#inbox.length && !this.#reading) {
-        // The application is working through a batch of messages and will be back in receive()
-        // to take the rest; the timer only covers one that stops reading meanwhile.
-        this.#flushTimer = setTimeout(this.#flushSoon, 0);
-      } else {
-        queueMicrotask(this.#flushSoon); // after the caller's synchronous sends
-      }
-    }
-    return true;
-  }
-
-  #flush(): boolean {
-    if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (this.#pending.length === 0) return true;
-    let chunk = this.#pending[0]!;
-    if (this.#pending.length > 1) {
-      chunk = new Uint8Array(this.#pendingBytes);
-      let at = 0;
-      for (const frame of this.#pending) {
-        chunk.set(frame, at);
-        at += frame.length;
-      }
-    }
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    return this.#queue.enqueue(chunk);
-  }
-
   /** Queues our Close frame; resolves to whether it was written within `closeTimeout`. */
   #sendClose(payload: Uint8Array, sent: { code: number; reason: string }): Promise<boolean> {
-    this.#flush();
+    this.#out.flush();
     this.#closeSent = sent;
     this.#state = "closing";
     // end() stops the queue taking data and writes the Close frame after what is queued,
     // even after an overflow dropped the queue.
-    return this.#queue
+    return this.#out
       .end(encodeFrame(OPCODE.CLOSE, payload, { mask: this.#mask }), this.#closeTimeout)
       .catch(() => false);
   }
@@ -596,40 +509,15 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     if (this.#finished) return;
     this.#finished = true;
     this.#state = "closed";
-    clearTimeout(this.#heartbeat);
+    this.#heartbeat.stop();
     clearTimeout(this.#closeTimer);
-    if (flush) this.#flush();
-    else clearTimeout(this.#flushTimer);
+    if (flush) this.#out.flush();
+    else this.#out.cancelFlush();
     // After a clean handshake the server closes the TCP connection first (RFC 6455 §7.1.1).
-    const flushed = flush ? this.#queue.end(undefined, this.#closeTimeout) : Promise.resolve(false);
+    const flushed = flush ? this.#out.end(undefined, this.#closeTimeout) : Promise.resolve(false);
     flushed.catch(() => false).then(() => {
       closeQuietly(this.#conn);
       this.#resolveClosed(info);
     });
-  }
-
-  #scheduleHeartbeat(): void {
-    const periods = [this.#pingInterval, this.#idleTimeout].filter((ms) => ms > 0);
-    if (periods.length === 0 || this.#finished) return;
-    // Checking at a fraction of the shortest period keeps one timer per connection, re-armed
-    // rarely, instead of resetting a timer on every read.
-    this.#heartbeat = setTimeout(() => this.#onHeartbeat(), Math.min(...periods) / 4);
-  }
-
-  #onHeartbeat(): void {
-    if (this.#state !== "open") return;
-    const now = Date.now();
-    // Silence while nobody waits for a message is the application's doing, not the peer's.
-    if (this.#reading === undefined) this.#lastHeard = now;
-    const silent = now - this.#lastHeard;
-    if (this.#idleTimeout > 0 && silent >= this.#idleTimeout) {
-      this.close(CLOSE_CODE.GOING_AWAY, "idle timeout").catch(() => {});
-      return;
-    }
-    if (this.#pingInterval > 0 && silent >= this.#pingInterval && !this.#pingSent) {
-      this.#pingSent = true;
-      this.ping();
-    }
-    this.#scheduleHeartbeat();
   }
 }

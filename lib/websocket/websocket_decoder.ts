@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isValidCloseCode } from "./websocket_close.ts";
+import { decodeClosePayload } from "./websocket_close.ts";
 import { inflateMessage } from "./websocket_deflate.ts";
 import { isControlOpcode, maskPayload, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
 import { type WebSocketErrorCode, WebSocketProtocolError } from "./websocket_protocol_error.ts";
@@ -473,7 +473,7 @@ export class WebSocketDecoder {
       if (opcode === OPCODE.PING) events.push({ type: "ping", data });
       else if (opcode === OPCODE.PONG) events.push({ type: "pong", data });
       else {
-        events.push(this.#readClose(data));
+        events.push({ type: "close", ...decodeClosePayload(data) });
         this.#state = "closed";
       }
       return;
@@ -507,19 +507,6 @@ export class WebSocketDecoder {
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
-  }
-
-  #readClose(payload: Uint8Array): WebSocketEvent {
-    if (payload.length === 0) return { type: "close", code: 1005, reason: "" };
-    if (payload.length === 1) {
-      this.#fail("ERR_WS_INVALID_CLOSE_PAYLOAD", PROTOCOL_ERROR, "close payload is 1 byte long");
-    }
-    const code = (payload[0]! << 8) | payload[1]!;
-    if (!isValidCloseCode(code)) {
-      this.#fail("ERR_WS_INVALID_CLOSE_CODE", PROTOCOL_ERROR, `close code ${code} is not allowed`);
-    }
-    const reason = this.#decodeText(UTF8, payload.subarray(2), false);
-    return { type: "close", code, reason };
   }
 }
 

@@ -8,10 +8,12 @@
 
 import PAGE from "./ws_server_page.html" with { type: "text" };
 import { acceptHttpUpgrade } from "./accept_http_upgrade.ts";
+import { BroadcastFrames } from "./broadcast_frames.ts";
 import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
-import { encodeFrame, OPCODE } from "./websocket_frame.ts";
+import type { PerMessageDeflateOptions } from "./websocket_deflate.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
+import { refuseWithServiceUnavailable } from "../http/service_unavailable.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import {
@@ -63,11 +65,37 @@ export interface WsServerOptions {
    */
   maxBufferedAmount?: number;
   /**
-   * Most clients at once.
+   * Most clients at once; the next ones get `503 Service Unavailable` with `Retry-After`.
    *
    * @default {10000}
    */
   maxConnections?: number;
+  /**
+   * Seconds a client refused with 503 is told to wait (`Retry-After`).
+   *
+   * @default {5}
+   */
+  retryAfter?: number;
+  /**
+   * Names the `Host` header may give besides the server's own address (and `localhost` when
+   * bound to loopback); other names get 403, against DNS rebinding. A leading dot allows
+   * subdomains too.
+   *
+   * @default {[]}
+   */
+  allowedHosts?: string[];
+  /**
+   * The flag named in the 403 for a refused `Host`.
+   *
+   * @default {"--allow-host"}
+   */
+  allowHostFlag?: string;
+  /**
+   * Advice in the 400 sent at once to a client that starts a TLS handshake on a plain port.
+   *
+   * @default {"this port speaks plain HTTP"}
+   */
+  tlsAdvice?: string;
   /**
    * Close clients silent this long (ms; pings go out at half of it); 0 disables.
    *
@@ -80,6 +108,14 @@ export interface WsServerOptions {
    * @default {10000}
    */
   handshakeTimeout?: number;
+  /**
+   * permessage-deflate (RFC 7692): its threshold, level and window limits, or `false` to turn it
+   * off. Negotiated with every client that offers it (browsers do), with no context takeover
+   * either way, so a connection holds no zlib state between messages.
+   *
+   * @default {{}} (on, with the defaults of `PerMessageDeflateOptions`)
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | false;
   /**
    * Subprotocols offered, in order of preference.
    *
@@ -105,6 +141,20 @@ export interface WsServerOptions {
    * @default {false}
    */
   broadcastToSender?: boolean;
+  /**
+   * The name of a `BroadcastChannel` joining servers in other worker threads of this process
+   * (`--workers`): each `/broadcast` message is also posted there, and what the others post
+   * reaches this server's `/broadcast` clients. Costs one copy of the message per worker.
+   *
+   * @default {undefined} (this server's clients only)
+   */
+  broadcastChannel?: string;
+  /**
+   * Let other listeners bind the same port (Linux spreads connections); needs `--unstable-net`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
   /**
    * Shut down on SIGINT/SIGTERM.
    *
@@ -180,6 +230,25 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const idleTimeout = options.idleTimeout ?? 60_000;
   const stats: WsServerStats = { connections: 0, websockets: 0, messages: 0 };
+  const channel = options.broadcastChannel === undefined
+    ? undefined
+    : new BroadcastChannel(options.broadcastChannel);
+
+  /** Queues one message's frame for every local /broadcast client except `sender`. */
+  function sendToLocal(frames: BroadcastFrames, sender: WebSocketConnection | undefined): void {
+    for (const other of broadcastClients) {
+      if (other !== sender || options.broadcastToSender) {
+        other.sendFrame(frames.frameFor(other.perMessageDeflate));
+      }
+    }
+  }
+  if (channel !== undefined) {
+    // The other workers' /broadcast messages: our clients get them like their own.
+    channel.onmessage = (event: MessageEvent<{ text: boolean; data: string | Uint8Array }>) => {
+      // A text message arrives as a string, a binary one as bytes: the opcode follows the type.
+      sendToLocal(new BroadcastFrames(event.data.data), undefined);
+    };
+  }
 
   async function handle(conn: Deno.Conn, ctx: ConnectionContext): Promise<void> {
     stats.connections++;
@@ -190,9 +259,17 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
       rootEndpoint: options.rootEndpoint ?? "/echo",
       headTimeout: options.handshakeTimeout ?? 10_000,
       signal: ctx.signal,
+      // DNS rebinding: the Host must name this server; Origin alone is the attacker's to choose.
+      hostCheck: {
+        bound: server.addr,
+        allowedHosts: options.allowedHosts ?? [],
+        flag: options.allowHostFlag,
+      },
+      tlsAdvice: options.tlsAdvice,
       upgrade: {
         protocols: options.protocols ?? [],
         originPolicy,
+        perMessageDeflate: options.perMessageDeflate ?? {},
         maxMessageSize: options.maxMessageSize ?? 1_048_576,
         maxFragments: options.maxFragments ?? 1024,
         maxBufferedAmount: options.maxBufferedAmount ?? 4_194_304,
@@ -206,7 +283,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     const { path, ws } = accepted;
     stats.websockets++;
 
-    log.info(`${peer} opened ${path}${ws.protocol ? ` (${ws.protocol})` : ""}`);
+    const notes = [ws.protocol, ws.perMessageDeflate && "compressed"].filter(Boolean);
+    log.info(`${peer} opened ${path}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`);
     // Ctrl+C: every client gets Close 1001 ("going away") and a chance to answer.
     const onShutdown = () => void ws.close(CLOSE_CODE.GOING_AWAY, "server shutting down");
     ctx.signal.addEventListener("abort", onShutdown, { once: true });
@@ -222,12 +300,10 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
         broadcastClients.add(ws);
         for (let message; (message = await ws.receive()) !== null;) {
           stats.messages++;
-          // Encoded once, the same frame bytes are queued for every other client.
-          const opcode = message.type === "text" ? OPCODE.TEXT : OPCODE.BINARY;
-          const frame = encodeFrame(opcode, message.data);
-          for (const other of broadcastClients) {
-            if (other !== ws || options.broadcastToSender) other.sendFrame(frame);
-          }
+          // Framed once (and compressed once for the clients that negotiated compression),
+          // the same frame bytes are queued for every other client.
+          sendToLocal(new BroadcastFrames(message.data), ws);
+          channel?.postMessage({ text: message.type === "text", data: message.data });
         }
       }
     } finally {
@@ -245,14 +321,18 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     port: options.port ?? 8080,
     tls: options.tls,
     maxConnections: options.maxConnections ?? 10_000,
+    reusePort: options.reusePort ?? false,
+    // Busy, said in HTTP: browsers and WebSocket libraries show a 503, not a broken response.
+    refuse: refuseWithServiceUnavailable({ retryAfter: options.retryAfter }),
     handleSignals: options.handleSignals ?? false,
     logger: log,
   });
+  const finished = server.finished.finally(() => channel?.close());
   return {
     addr: server.addr,
-    finished: server.finished,
+    finished,
     stats,
-    shutdown: () => server.shutdown(),
-    [Symbol.asyncDispose]: () => server.shutdown(),
+    shutdown: () => server.shutdown().then(() => finished),
+    [Symbol.asyncDispose]: () => server.shutdown().then(() => finished),
   };
 }

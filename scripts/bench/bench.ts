@@ -16,6 +16,7 @@ import { main as benchChat } from "./bench_chat.ts";
 import { main as benchEcho } from "./bench_echo.ts";
 import { main as benchFile } from "./bench_file.ts";
 import { main as benchProxy } from "./bench_proxy.ts";
+import { main as benchScale } from "./bench_scale.ts";
 import { main as benchUdp } from "./bench_udp.ts";
 import { main as benchWs } from "./bench_ws.ts";
 
@@ -26,6 +27,7 @@ const SECTIONS: Record<string, (args: string[]) => Promise<number>> = {
   ws: benchWs,
   file: benchFile,
   proxy: benchProxy,
+  scale: benchScale,
 };
 
 const CLI = {

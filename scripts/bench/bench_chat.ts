@@ -104,7 +104,7 @@ interface Figure {
  * the digits before each newline, without decoding the line, so the load
  * client stays cheap.
  */
-class FanOutLoad {
+export class FanOutLoad {
   #conns: Deno.TcpConn[] = [];
   #clients: number;
   #window: number;
@@ -117,16 +117,22 @@ class FanOutLoad {
   deliveries = 0;
   latency = new LatencyRecorder();
 
-  constructor(clients: number, window: number) {
+  /** What tells a client it is in the room: `*** You are NICK.`, or the join notice. */
+  #joined: (nick: string) => string;
+
+  constructor(clients: number, window: number, joined = (nick: string) => `*** You are ${nick}.`) {
     this.#clients = clients;
     this.#window = window;
+    this.#joined = joined;
   }
 
-  async connect(port: number): Promise<void> {
+  /** Connects every client, client `i` to `ports[i % ports.length]` (one room over servers). */
+  async connect(ports: number | number[]): Promise<void> {
+    const all = typeof ports === "number" ? [ports] : ports;
     for (let i = 0; i < this.#clients; i += 50) {
       const batch = Array.from(
         { length: Math.min(50, this.#clients - i) },
-        (_, k) => this.#join(port, `bench${i + k}`),
+        (_, k) => this.#join(all[(i + k) % all.length]!, `bench${i + k}`),
       );
       this.#conns.push(...await Promise.all(batch));
     }
@@ -143,7 +149,7 @@ class FanOutLoad {
     await conn.write(encoder.encode(`${nick}\n`));
     const buffer = new Uint8Array(4096);
     let text = "";
-    while (!text.includes(`*** You are ${nick}.`)) {
+    while (!text.includes(this.#joined(nick))) {
       const n = await conn.read(buffer);
       if (n === null) throw new Error(`Cannot join as ${nick}: the server closed the connection`);
       text += new TextDecoder().decode(buffer.subarray(0, n));

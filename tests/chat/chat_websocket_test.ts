@@ -141,20 +141,20 @@ Deno.test("chat server serves its page at GET / and refuses other requests with 
     assert.match(page, /<script src="chat_page\.js" defer><\/script>/);
     assert.match(page, /<link rel="stylesheet" href="chat_page\.css">/);
     assert.doesNotMatch(page, /<script>|<style>|https?:\/\/(?!127)/);
-    const script = await httpRequest(port, `GET /chat_page.js HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const script = await httpRequest(port, `GET /chat_page.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.match(script, /\r\nContent-Type: text\/javascript; charset=utf-8\r\n/);
     assert.match(script, csp);
     assert.match(script, /new WebSocket\(scheme \+ location\.host \+ "\/chat"\)/);
     assert.doesNotMatch(script, /innerHTML|https?:\/\/(?!127)/);
-    const style = await httpRequest(port, `GET /chat_page.css HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const style = await httpRequest(port, `GET /chat_page.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.match(style, /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/css; charset=utf-8\r\n/);
 
-    const notFound = await httpRequest(port, `GET /x HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const notFound = await httpRequest(port, `GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.match(
       notFound,
       /^HTTP\/1\.1 404 Not Found\r\n[^]*Nothing at \/x: try \/, \/chat_page\.css, \/chat_page\.js or \/chat\n$/,
     );
-    const plainChat = await httpRequest(port, `GET /chat HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const plainChat = await httpRequest(port, `GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.match(plainChat, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
     const badPath = await httpRequest(
       port,

@@ -16,6 +16,7 @@ import { writeAll } from "../../lib/io/write_all.ts";
 import { serveTcp, type TcpServer } from "../../lib/tcp/serve_tcp.ts";
 import { launchChromium } from "../helpers/chromium.ts";
 import { missingTool } from "../helpers/external_tool.ts";
+import { startScript } from "../helpers/script_process.ts";
 
 const HAS_CHROMIUM = !(await missingTool("chromium", ["--version"]));
 const quiet = () => new Logger({ level: "error" });
@@ -91,6 +92,107 @@ Deno.test({
       );
     } finally {
       release.resolve();
+    }
+  },
+});
+
+// The same, end to end against the real servers (issue 10): scripts/ws_server.ts at
+// --max-connections, scripts/chat_server.ts's TCP port opened as a web page, and the chat's web
+// port under DNS rebinding.
+
+/** Opens a runtime WebSocket and waits until it is open (the server holds the connection). */
+async function holdSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  const { promise, resolve, reject } = Promise.withResolvers<WebSocket>();
+  ws.onopen = () => resolve(ws);
+  ws.onerror = (event) => reject(new Error((event as ErrorEvent).message));
+  return await promise;
+}
+
+async function release(ws: WebSocket): Promise<void> {
+  const closed = new Promise((resolve) => ws.addEventListener("close", resolve, { once: true }));
+  if (ws.readyState !== WebSocket.CLOSED) ws.close(1000);
+  await closed;
+}
+
+Deno.test({
+  name: "Chromium: ws_server.ts at --max-connections shows the 503's reason",
+  ignore: !HAS_CHROMIUM,
+  async fn() {
+    await using server = await startScript("ws_server.ts", [
+      "--port",
+      "0",
+      "--max-connections",
+      "1",
+    ]);
+    const held = await holdSocket(`ws://127.0.0.1:${server.port}/echo`);
+    try {
+      await using browser = await launchChromium();
+      const page = await browser.newPage();
+      await page.navigate(`http://127.0.0.1:${server.port}/`);
+      assert.equal(
+        await page.evaluate<string>("document.body.innerText.trim()"),
+        "Server busy (too many connections), try again later",
+      );
+    } finally {
+      await release(held);
+    }
+  },
+});
+
+Deno.test({
+  name: "Chromium: chat_server.ts's TCP port, opened as a page, names the web page's URL",
+  ignore: !HAS_CHROMIUM,
+  async fn() {
+    await using chat = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"]);
+    const web = Number(
+      /:(\d+)\/$/.exec(await chat.waitForLine(/^listening on http:\/\//))![1],
+    );
+    await using browser = await launchChromium({
+      args: ["--host-resolver-rules=MAP rebind.test 127.0.0.1"],
+    });
+    const page = await browser.newPage();
+    await page.navigate(`http://127.0.0.1:${chat.port}/`);
+    assert.equal(
+      await page.evaluate<string>("document.body.innerText.trim()"),
+      "This port speaks the chat's line protocol (nc, telnet), not HTTP: " +
+        `the web chat is at http://127.0.0.1:${web}/`,
+    );
+    // The web port under DNS rebinding: the page itself is refused, so no WebSocket follows.
+    await page.navigate(`http://rebind.test:${web}/`);
+    assert.match(
+      await page.evaluate<string>("document.body.innerText"),
+      /Cannot serve host "rebind\.test:\d+".*--allow-host rebind\.test/,
+    );
+  },
+});
+
+Deno.test({
+  name: "Chromium: chat_server.ts's web port at --max-clients shows the 503's reason",
+  ignore: !HAS_CHROMIUM,
+  async fn() {
+    await using chat = await startScript("chat_server.ts", [
+      "--port",
+      "0",
+      "--http-port",
+      "0",
+      "--max-clients",
+      "1",
+    ]);
+    const web = Number(
+      /:(\d+)\/$/.exec(await chat.waitForLine(/^listening on http:\/\//))![1],
+    );
+    const held = await holdSocket(`ws://127.0.0.1:${web}/chat`);
+    try {
+      await using browser = await launchChromium();
+      const page = await browser.newPage();
+      await page.navigate(`http://127.0.0.1:${web}/`);
+      assert.equal(
+        await page.evaluate<string>("document.body.innerText.trim()"),
+        "The chat is full, try again later",
+      );
+    } finally {
+      await release(held);
     }
   },
 });

@@ -11,7 +11,7 @@ import { ROOT, sourceFiles } from "./_source_files.ts";
 /**
  * The packages each package may import directly (besides itself). `net` is
  * usable by all. framing ← io ← {tcp, udp} ← file_transfer; http ← websocket ←
- * chat; load (the benchmark clients) may use the protocol packages below it;
+ * chat, and redis ← chat (rooms shared over Redis); load (the benchmark clients) may use the protocol packages below it;
  * cli sits on top and may use anything that does not import it back.
  */
 const ALLOWED: Record<string, string[]> = {
@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   redis: ["tcp", "io", "framing", "net"],
   telnet: ["framing", "net"],
   proxy: ["tcp", "udp", "io", "framing", "net"],
-  chat: ["websocket", "http", "telnet", "tcp", "io", "framing", "net"],
+  chat: ["websocket", "http", "telnet", "redis", "tcp", "io", "framing", "net"],
   load: ["websocket", "http", "tcp", "udp", "io", "framing", "net"],
   cli: [
     "redis",

@@ -236,7 +236,7 @@ Deno.test("chat server strips escape sequences and bidi overrides and replaces i
     await using bob = await ChatLineClient.connect(server.addr.port, "bob");
     const evil = new Uint8Array([
       ...encoder.encode("\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07caf\u00e9 "),
-      0xff,
+      0xfe, // never in UTF-8 (0xff would be Telnet's IAC: the TCP port speaks Telnet)
       0xc3, // a truncated two-byte sequence
       ...encoder.encode(" \u202eabc\u009b31m \u{1F600}\r\n"),
     ]);
@@ -278,26 +278,54 @@ Deno.test("chat server drops a partial line when its client vanishes mid-line", 
   });
 });
 
-Deno.test("chat server answers an HTTP request or a TLS hello with one error line and closes", async () => {
-  await withServer({}, async (server) => {
-    await using http = await ChatLineClient.connect(server.addr.port);
-    await http.sendRaw(encoder.encode("GET / HTTP/1.1\r\nHost: localhost\r\n\n"));
-    const httpLines = (await http.rest()).filter((line) =>
-      !line.startsWith("*** Welcome") && !line.startsWith("*** A nick")
-    );
-    assert.deepEqual(httpLines, [
-      "*** error: this is a line-based chat server, not HTTP: connect with nc or telnet",
-    ]);
+/** Sends `bytes` on a new connection to `port` and returns everything read until the server closes. */
+async function exchange(port: number, bytes: Uint8Array): Promise<string> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(conn, bytes);
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  const utf8 = new TextDecoder();
+  for (let n; (n = await conn.read(buffer)) !== null;) {
+    text += utf8.decode(buffer.subarray(0, n), { stream: true });
+  }
+  return text;
+}
 
-    await using tls = await ChatLineClient.connect(server.addr.port);
+// Regression (issue 10, section 2): the greeting went out before anything was read, so a
+// browser pointed at the TCP port read "*** Welcome" where a status line belongs and showed
+// its own "invalid response" page. The session now waits briefly for a client that speaks
+// first and answers an HTTP request in HTTP, with the web page's URL.
+Deno.test("chat server answers an HTTP request on the TCP port with a real HTTP 400 naming the web page", async () => {
+  const request = encoder.encode(
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\nAccept: text/html\r\n\r\n",
+  );
+  await withServer({ httpPort: 0 }, async (server) => {
+    const response = await exchange(server.addr.port, request);
+    assert.match(response, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(response, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
+    assert.ok(
+      response.endsWith(
+        "\r\n\r\nThis port speaks the chat's line protocol (nc, telnet), not HTTP: " +
+          `the web chat is at http://127.0.0.1:${server.httpAddr!.port}/\n`,
+      ),
+      response,
+    );
+    assert.equal(server.hub.sessionCount, 0);
+  });
+  await withServer({}, async (server) => {
+    const response = await exchange(server.addr.port, request);
+    assert.match(response, /^HTTP\/1\.1 400 Bad Request\r\n[^]*the web chat is off: start /);
+  });
+});
+
+Deno.test("chat server answers a TLS hello with one error line, no greeting, and closes", async () => {
+  await withServer({}, async (server) => {
     // The start of a TLS 1.2 ClientHello record.
-    await tls.sendRaw(
+    const text = await exchange(
+      server.addr.port,
       new Uint8Array([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03]),
     );
-    const tlsLines = (await tls.rest()).filter((line) =>
-      !line.startsWith("*** Welcome") && !line.startsWith("*** A nick")
-    );
-    assert.deepEqual(tlsLines, ["*** error: this chat speaks plain text, not TLS"]);
+    assert.equal(text, "*** error: this chat speaks plain text, not TLS\n");
     assert.equal(server.hub.sessionCount, 0);
   });
 });

@@ -426,11 +426,26 @@ Deno.test("file_receive.ts fails at startup with advice when the system will not
     await Deno.chmod(dir, 0o555);
     const id = await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output();
     const root = decoder.decode(id.stdout).trim() === "0";
+    // As nobody, the checkout itself may be unreadable (a clone in a 0700
+    // temp dir): run a copy of scripts/ and lib/ from the world-readable base.
+    let script = join(import.meta.dirname!, "../../scripts/file_receive.ts");
+    if (root) {
+      const repo = join(import.meta.dirname!, "../..");
+      const copy = await new Deno.Command("cp", {
+        args: ["-r", join(repo, "scripts"), join(repo, "lib"), base],
+      }).output();
+      assert.ok(copy.success, "cp -r scripts lib");
+      await new Deno.Command("chmod", {
+        args: ["-R", "a+rX", join(base, "scripts"), join(base, "lib")],
+      })
+        .output();
+      script = join(base, "scripts/file_receive.ts");
+    }
     const args = [
       "run",
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
-      join(import.meta.dirname!, "../../scripts/file_receive.ts"),
+      script,
       "--port",
       "0",
       "--dir",

@@ -118,8 +118,6 @@ Deno.test("tcp_proxy.ts passes TLS through untouched", async () => {
 });
 
 Deno.test("the chat server works through tcp_proxy.ts --slice 1 (every byte its own write)", async () => {
-  // --http-port 0 too: the chat also opens its web port, 8002 by default, and a fixed port
-  // fails the test whenever a chat server runs on the machine.
   await using chat = await startScript("chat_server.ts", ["--port", "0", "--http-port", "0"]);
   await using proxy = await startProxy(chat.port, ["--slice", "1"]);
   await using alice = await ChatLineClient.connect(proxy.port, "alice");

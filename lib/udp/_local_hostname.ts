@@ -1,6 +1,6 @@
 /**
- * Private helpers of `datagram_requester.ts`: which local address to bind
- * for a target, and checks of its timing options.
+ * Which local address a UDP client binds for a target, so that traffic to a
+ * loopback server stays on loopback (and `--allow-net=127.0.0.1` is enough).
  *
  * @module
  */
@@ -18,18 +18,8 @@ export function normaliseIpLiteral(hostname: string): string | undefined {
   }
 }
 
-/** The local address to bind for `target`: loopback for a loopback target, else the wildcard. */
+/** The local address that keeps traffic to `target` on loopback when `target` is loopback. */
 export function defaultLocalHostname(target: string): string {
   if (target.includes(":")) return normaliseIpLiteral(target) === "::1" ? "::1" : "::";
   return target === "localhost" || target.startsWith("127.") ? "127.0.0.1" : "0.0.0.0";
-}
-
-/** Checks a request's timeout (ms, positive) and retries (a non-negative integer). */
-export function checkTimeoutAndRetries(timeout: number, retries: number): void {
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new RangeError(`Cannot send request: timeout ${timeout} is not a positive number of ms`);
-  }
-  if (!Number.isInteger(retries) || retries < 0) {
-    throw new RangeError(`Cannot send request: retries ${retries} is not a non-negative integer`);
-  }
 }
