@@ -35,7 +35,7 @@ import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { HexDumper, parseHex } from "../lib/cli/hex_dump.ts";
 import { benchOptions, connectionsOption } from "../lib/load/bench_options.ts";
-import { benchWebSocket, formatWebSocketBench } from "../lib/load/websocket_load.ts";
+import { benchWebSocket, formatWebSocketBench } from "../lib/load/websocket_bench.ts";
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";

@@ -6,9 +6,9 @@
  * - {@linkcode runEchoLoad} (echo_load.ts), {@linkcode runDatagramLoad}
  *   (datagram_load.ts) and {@linkcode runWebSocketLoad} (websocket_load.ts):
  *   bounded, timed load against a TCP, UDP or WebSocket echo;
- *   {@linkcode benchDatagrams} and {@linkcode benchWebSocket} wrap the last
- *   two as the UDP and WebSocket clients' `--bench` modes, with their
- *   `--json` report.
+ *   {@linkcode benchDatagrams} (datagram_load.ts) and {@linkcode benchWebSocket}
+ *   (websocket_bench.ts) wrap the last two as the UDP and WebSocket clients'
+ *   `--bench` modes, with their `--json` report.
  * - {@linkcode tcpPing} (tcp_ping.ts) and {@linkcode udpPing} (udp_ping.ts):
  *   `ping` over a TCP or UDP echo, with `ping`-style statistics;
  *   {@linkcode echoBenchReport} (echo_bench_report.ts): an echo bench's JSON
@@ -44,4 +44,5 @@ export * from "./process_usage.ts";
 export * from "./redis_server_process.ts";
 export * from "./tcp_ping.ts";
 export * from "./udp_ping.ts";
+export * from "./websocket_bench.ts";
 export * from "./websocket_load.ts";
