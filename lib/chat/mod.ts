@@ -6,7 +6,8 @@
  * - {@linkcode ChatHub} (chat_hub.ts): sessions, nicks, rooms, commands and
  *   per-member limits; synchronous, so it is tested without sockets. A
  *   transport turns a connection into a {@linkcode ChatMember} and feeds its
- *   lines to the returned {@linkcode ChatSession}.
+ *   lines to the returned {@linkcode ChatSession} (both in chat_session.ts);
+ *   its options are {@linkcode ChatHubOptions} (chat_hub_options.ts).
  * - {@linkcode ChatRoom} (chat_room.ts), {@linkcode NickRegistry}
  *   (nick_registry.ts) and {@linkcode ChatLine} (chat_line.ts, encoded once
  *   for every receiver): the parts of the hub.
@@ -29,11 +30,13 @@
  * @module
  */
 export * from "./chat_hub.ts";
+export * from "./chat_hub_options.ts";
 export * from "./chat_line.ts";
 export * from "./chat_page.ts";
 export * from "./chat_relay.ts";
 export * from "./chat_room.ts";
 export * from "./chat_server.ts";
+export * from "./chat_session.ts";
 export * from "./chat_tcp_session.ts";
 export * from "./chat_websocket_session.ts";
 export * from "./nick_registry.ts";

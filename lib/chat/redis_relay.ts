@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatRoomInfo } from "./chat_hub.ts";
+import type { ChatRoomInfo } from "./chat_session.ts";
 import type { ChatRelay, ChatRelayJoin, ChatRelayLine, ChatRelaySink } from "./chat_relay.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatRedisAddress, type RedisAddress } from "../redis/redis_address.ts";

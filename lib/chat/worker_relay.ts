@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ChatRoomInfo } from "./chat_hub.ts";
+import type { ChatRoomInfo } from "./chat_session.ts";
 import type { ChatRelay, ChatRelayJoin, ChatRelayLine, ChatRelaySink } from "./chat_relay.ts";
 
 /** A worker's request to the owner; `seq` is set when the worker waits for a reply. */
