@@ -92,15 +92,13 @@ import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_f
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { RedisRelay, type RedisRelayOptions } from "../lib/chat/redis_relay.ts";
+import { parseWorkerCount, WorkerPool, WORKERS_SUPPORTED } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
+} from "../lib/net/run_pool_worker.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { parseRedisUrl, type RedisAddress } from "../lib/redis/redis_address.ts";

@@ -50,15 +50,13 @@ import {
   type TcpServer,
   type TlsCertifiedKey,
 } from "../lib/tcp/serve_tcp.ts";
+import { parseWorkerCount, WorkerPool, WORKERS_SUPPORTED } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
+} from "../lib/net/run_pool_worker.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
 /** The flags that set the listening address, for the advice when it cannot be bound. */

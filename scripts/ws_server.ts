@@ -50,15 +50,13 @@ import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { startWsServer, type WsServer, type WsServerOptions } from "../lib/websocket/ws_server.ts";
+import { parseWorkerCount, WorkerPool, WORKERS_SUPPORTED } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
+} from "../lib/net/run_pool_worker.ts";
 
 const CLI = {
   name: "ws_server.ts",

@@ -14,7 +14,7 @@
  *   as a graceful shutdown, a second Ctrl+C to force.
  * - {@linkcode TokenBucket} (token_bucket.ts): rate limiting with an
  *   injectable clock.
- * - {@linkcode WorkerPool} and {@linkcode runPoolWorker} (worker_pool.ts): one
+ * - {@linkcode WorkerPool} (worker_pool.ts) and {@linkcode runPoolWorker} (run_pool_worker.ts): one
  *   server per core, N Web Workers listening on the same port with
  *   `reusePort` (`--workers`), restarted after a crash, stopped together.
  * - {@linkcode ServerLogger} and {@linkcode STDERR_LOGGER} (logger.ts): what
@@ -35,6 +35,7 @@
 export * from "./logger.ts";
 export * from "./net_addr.ts";
 export * from "./net_errors.ts";
+export * from "./run_pool_worker.ts";
 export * from "./serve_hosts.ts";
 export * from "./shutdown_signals.ts";
 export * from "./token_bucket.ts";
