@@ -50,7 +50,7 @@ import {
   type TcpServer,
   type TlsCertifiedKey,
 } from "../lib/tcp/serve_tcp.ts";
-import { parseWorkerCount, WorkerPool, WORKERS_SUPPORTED } from "../lib/net/worker_pool.ts";
+import { resolveWorkerCount, WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
   type PoolWorkerInit,
@@ -190,14 +190,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const log = new Logger({ level: logLevel(values) });
   let workers: number;
   try {
-    workers = parseWorkerCount(values.workers);
+    workers = resolveWorkerCount(values.workers, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
-  }
-  if (workers > 1 && !WORKERS_SUPPORTED) {
-    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
-    workers = 1;
   }
   let tls;
   try {

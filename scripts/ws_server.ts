@@ -50,7 +50,7 @@ import { Logger } from "../lib/cli/log.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { startWsServer, type WsServer, type WsServerOptions } from "../lib/websocket/ws_server.ts";
-import { parseWorkerCount, WorkerPool, WORKERS_SUPPORTED } from "../lib/net/worker_pool.ts";
+import { resolveWorkerCount, WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
   type PoolWorkerInit,
@@ -198,14 +198,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   let workers: number;
   try {
-    workers = parseWorkerCount(values.workers);
+    workers = resolveWorkerCount(values.workers, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
-  }
-  if (workers > 1 && !WORKERS_SUPPORTED) {
-    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
-    workers = 1;
   }
   const serverOptions: WsServerOptions = {
     hostname: values.host,

@@ -17,7 +17,8 @@
  * - {@linkcode ChatRelay} (chat_relay.ts): the hub's seam to other hubs, for rooms that span
  *   servers; {@linkcode RedisRelay} (redis_relay.ts) shares them through Redis pub/sub, and
  *   {@linkcode WorkerChatRelay} with {@linkcode ChatOwner} (worker_relay.ts) between the worker
- *   threads of one process (`--workers`).
+ *   threads of one process (`--workers`); {@linkcode startChatWorkers} and
+ *   {@linkcode startChatWorker} (chat_workers.ts) start that pool and each worker's server.
  *
  * @example
  * ```ts
@@ -39,6 +40,7 @@ export * from "./chat_server.ts";
 export * from "./chat_session.ts";
 export * from "./chat_tcp_session.ts";
 export * from "./chat_websocket_session.ts";
+export * from "./chat_workers.ts";
 export * from "./nick_registry.ts";
 export * from "./redis_relay.ts";
 export * from "./sanitize_text.ts";

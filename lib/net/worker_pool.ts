@@ -108,6 +108,47 @@ export function parseWorkerCount(value: string): number {
   return count;
 }
 
+/** Options for {@linkcode resolveWorkerCount}. */
+export interface ResolveWorkerCountOptions {
+  /**
+   * Told when workers were asked for where they are not supported.
+   *
+   * @default {STDERR_LOGGER}
+   */
+  logger?: ServerLogger;
+}
+
+/**
+ * Reads a `--workers` value like {@linkcode parseWorkerCount}, and falls back to one server
+ * (with a warning) where {@linkcode WORKERS_SUPPORTED} is false.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveWorkerCount, WORKERS_SUPPORTED } from "./worker_pool.ts";
+ *
+ * const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+ * assert.equal(resolveWorkerCount("1", { logger: quiet }), 1);
+ * assert.equal(resolveWorkerCount("2", { logger: quiet }), WORKERS_SUPPORTED ? 2 : 1);
+ * assert.throws(() => resolveWorkerCount("two"), RangeError);
+ * ```
+ *
+ * @param value The flag's text.
+ * @param options Where the fallback is told.
+ * @returns The number of workers to start, at least 1.
+ * @throws {RangeError} If `value` is not a whole number from 0 to 256 or `auto`.
+ */
+export function resolveWorkerCount(value: string, options: ResolveWorkerCountOptions = {}): number {
+  const workers = parseWorkerCount(value);
+  if (workers > 1 && !WORKERS_SUPPORTED) {
+    (options.logger ?? STDERR_LOGGER).warn(
+      `--workers needs Linux (SO_REUSEPORT load balancing); running one server`,
+    );
+    return 1;
+  }
+  return workers;
+}
+
 /** Thrown by {@linkcode WorkerPool.start} when the first worker cannot start its server. */
 export class WorkerStartError extends Error {
   /**
