@@ -398,7 +398,7 @@ function startWorker(init: PoolWorkerInit<WorkerData>): Promise<PoolWorkerServer
 async function runWorkers(count: number, data: WorkerData, log: Logger): Promise<number> {
   let pool: WorkerPool;
   try {
-    pool = await startChatWorkers(import.meta.url, count, data, { logger: log });
+    pool = await startChatWorkers(import.meta.url, data, { count, logger: log });
   } catch (error) {
     const cause = (error as Error).cause;
     const portFlag = cause instanceof ListenError && cause.port === data.options.httpPort

@@ -32,6 +32,8 @@ export interface ChatWorkerData {
 
 /** Options for {@linkcode startChatWorkers}. */
 export interface ChatWorkersOptions {
+  /** How many workers; see {@linkcode parseWorkerCount}. */
+  count: number;
   /**
    * Where the pool logs (the workers log through their own logger).
    *
@@ -89,7 +91,7 @@ export async function startChatWorker(
 }
 
 /**
- * Starts `count` workers of the module at `url` (which calls {@linkcode startChatWorker} in
+ * Starts `options.count` workers of the module at `url` (which calls {@linkcode startChatWorker} in
  * each), with the main thread as the owner of the shared rooms. Each worker takes its share
  * of `maxClients`; Ctrl+C stops them all. Totals: `connections`, `messages`.
  *
@@ -97,28 +99,27 @@ export async function startChatWorker(
  * ```ts ignore
  * import { startChatWorkers } from "./chat_workers.ts";
  *
- * const pool = await startChatWorkers(import.meta.url, 2, {
+ * const pool = await startChatWorkers(import.meta.url, {
  *   options: { port: 0, httpPort: 0 },
  *   redis: undefined,
- * });
+ * }, { count: 2 });
  * const totals = await pool.finished;
  * console.log(`${totals.messages} messages`);
  * ```
  *
  * @param url The worker module, usually the script's `import.meta.url`.
- * @param count How many workers.
  * @param data What each worker gets; `maxClients` is split between them.
- * @param options Where the pool logs.
+ * @param options How many workers, and where the pool logs.
  * @returns The running pool.
  * @throws {WorkerStartError} If the first worker cannot start its server (its `cause` is a
  * `ListenError` when a port cannot be bound).
  */
 export async function startChatWorkers<D extends ChatWorkerData>(
   url: string | URL,
-  count: number,
   data: D,
-  options: ChatWorkersOptions = {},
+  options: ChatWorkersOptions,
 ): Promise<WorkerPool> {
+  const { count } = options;
   const post = batchByWorker<FromChatOwner>((worker, message) => pool?.post(worker, message));
   const owner = new ChatOwner(post, {
     historySize: data.options.historySize,
