@@ -9,7 +9,8 @@
  *   latency, jitter, bandwidth, slicing; loss, duplication, reordering.
  * - {@linkcode DatagramShaper}: applies a datagram schedule and counts.
  * - {@linkcode SeededRandom}: repeatable runs with `--seed`.
- * - {@linkcode UdpSessionTable}: one bounded, expiring session per client.
+ * - {@linkcode UdpSessionTable}: one bounded, expiring session per client;
+ *   {@linkcode UdpProxySessions}: the UDP proxy's sessions, sockets and counts.
  *
  * @example A repeatable loss decision
  * ```ts
@@ -33,4 +34,5 @@ export * from "./parse_host_port.ts";
 export * from "./pipe_stream.ts";
 export * from "./proxy_connection.ts";
 export * from "./seeded_random.ts";
+export * from "./udp_proxy_sessions.ts";
 export * from "./udp_session_table.ts";
