@@ -4,7 +4,8 @@
  * A multi-user chat room over plain TCP lines, usable from `nc` or `telnet`,
  * and from a web page on a second port: nicknames, rooms, commands, history,
  * and limits that keep one hostile or stuck client from hurting anyone else.
- * The rooms, nicks and commands live in `lib/chat/chat_hub.ts`, the two transports in
+ * The rooms, nicks and commands live in `lib/chat/chat_hub.ts` (one member's state and
+ * commands in `lib/chat/_session.ts`), the two transports in
  * `lib/chat/chat_tcp_session.ts` and `lib/chat/chat_websocket_session.ts`, and
  * `startChatServer` (`lib/chat/chat_server.ts`) joins both to the same hub, so a browser
  * user and an `nc` user talk in the same room with the same commands.
@@ -65,7 +66,8 @@
  *
  * On Linux, `--workers N` (or `auto`) runs N Web Workers on both ports (`reusePort`, so
  * `--unstable-net`; `--allow-read=scripts,lib` for the workers' code). The main thread owns
- * nicks, rooms and history (`lib/chat/worker_relay.ts`), so it stays one chat:
+ * nicks, rooms and history (`lib/chat/worker_relay.ts`, started by `lib/chat/chat_workers.ts`),
+ * so it stays one chat:
  *
  * ```sh
  * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/chat_server.ts \

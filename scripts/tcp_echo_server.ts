@@ -30,7 +30,9 @@
  * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
  *
  * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`) and `conn.read`/`conn.write`,
- * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown).
+ * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown); the echo
+ * loop itself is `echoHandler` in lib/tcp/echo_handler.ts, the `--workers` side
+ * lib/tcp/echo_worker.ts.
  *
  * @module
  */

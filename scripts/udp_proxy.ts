@@ -9,7 +9,8 @@
  * UDP has no connections, so the proxy keeps a session per client address:
  * its own upstream socket, whose replies go back to that client. The table
  * is bounded (`--max-sessions`, the least recently active is evicted) and
- * idle sessions expire (`--idle-timeout`).
+ * idle sessions expire (`--idle-timeout`); the bookkeeping is `UdpProxySessions` in
+ * lib/proxy/udp_proxy_sessions.ts.
  *
  * Run (with `deno task udp-server` in another terminal):
  *

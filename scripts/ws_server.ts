@@ -38,7 +38,7 @@
  *
  * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
  * lib/tcp/serve_tcp.ts; each request upgrades with `upgradeWebSocket` in
- * lib/websocket/websocket_upgrade.ts.
+ * lib/websocket/websocket_upgrade.ts; `--workers` is lib/websocket/ws_worker.ts.
  *
  * @module
  */
