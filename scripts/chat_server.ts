@@ -4,7 +4,8 @@
  * A multi-user chat room over plain TCP lines, usable from `nc` or `telnet`,
  * and from a web page on a second port: nicknames, rooms, commands, history,
  * and limits that keep one hostile or stuck client from hurting anyone else.
- * The rooms, nicks and commands live in `lib/chat/chat_hub.ts`, the two transports in
+ * The rooms, nicks and commands live in `lib/chat/chat_hub.ts` (one member's state and
+ * commands in `lib/chat/_session.ts`), the two transports in
  * `lib/chat/chat_tcp_session.ts` and `lib/chat/chat_websocket_session.ts`, and
  * `startChatServer` (`lib/chat/chat_server.ts`) joins both to the same hub, so a browser
  * user and an `nc` user talk in the same room with the same commands.
@@ -65,7 +66,8 @@
  *
  * On Linux, `--workers N` (or `auto`) runs N Web Workers on both ports (`reusePort`, so
  * `--unstable-net`; `--allow-read=scripts,lib` for the workers' code). The main thread owns
- * nicks, rooms and history (`lib/chat/worker_relay.ts`), so it stays one chat:
+ * nicks, rooms and history (`lib/chat/worker_relay.ts`, started by `lib/chat/chat_workers.ts`),
+ * so it stays one chat:
  *
  * ```sh
  * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/chat_server.ts \
@@ -82,25 +84,24 @@ import {
   startChatServer,
 } from "../lib/chat/chat_server.ts";
 import {
-  batchByWorker,
-  ChatOwner,
-  type FromChatOwner,
-  WorkerChatRelay,
-} from "../lib/chat/worker_relay.ts";
+  type ChatRedisSettings,
+  type ChatWorkerData,
+  startChatWorker,
+  startChatWorkers,
+} from "../lib/chat/chat_workers.ts";
+import { RedisRelay } from "../lib/chat/redis_relay.ts";
 import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
-import { RedisRelay, type RedisRelayOptions } from "../lib/chat/redis_relay.ts";
+import { resolveWorkerCount, type WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
+} from "../lib/net/run_pool_worker.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { parseRedisUrl, type RedisAddress } from "../lib/redis/redis_address.ts";
@@ -248,11 +249,6 @@ const CLI = {
   ],
 } as const;
 
-/** `1 connection`, `2 connections`. */
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
 /**
  * Parses flags, starts the server, and waits until Ctrl+C has shut it down.
  *
@@ -284,14 +280,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   let workers: number;
   try {
-    workers = parseWorkerCount(values.workers);
+    workers = resolveWorkerCount(values.workers, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
-  }
-  if (workers > 1 && !WORKERS_SUPPORTED) {
-    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
-    workers = 1;
   }
   const serverOptions: ChatServerOptions = {
     hostname: values.host,
@@ -317,7 +309,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     registrationTimeout: Math.round(values["registration-timeout"] * 1000),
     idleTimeout: Math.round(values["idle-timeout"] * 1000),
   };
-  const redis: RedisSettings | undefined = redisAddress === undefined ? undefined : {
+  const redis: ChatRedisSettings | undefined = redisAddress === undefined ? undefined : {
     address: redisAddress,
     historySize: values.history,
     presenceTtl: Math.round(values["redis-ttl"] * 1000),
@@ -348,22 +340,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   } catch (error) {
     await relay?.close();
     if (!(error instanceof ChatListenError)) throw error;
-    // The lib's advice names no flag; ours names the flag of the port that failed.
     const portFlag = error.listener === "http" ? "--http-port" : "--port";
-    const cause = error.cause;
-    console.error(
-      `error: ${
-        cause instanceof ListenError
-          ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
-          : error.message
-      }`,
-    );
+    console.error(`error: ${startAdvice(error.cause, portFlag, error.message)}`);
     return 1;
   }
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(server.addr)}`);
-  if (server.httpAddr !== undefined) {
-    console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.httpAddr)}/`);
-  }
+  printListening(server.addr, server.httpAddr, tls !== undefined);
   if (relay !== undefined) {
     log.info(`sharing rooms through Redis at ${relay.url} as server ${relay.id}`);
   }
@@ -372,120 +353,65 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   await relay?.close();
   const { connectionCount, messageCount } = server.hub;
   log.info(
-    `shut down: served ${plural(connectionCount, "connection")}, ${
-      plural(messageCount, "message")
+    `shut down: served ${formatCount(connectionCount, "connection")}, ${
+      formatCount(messageCount, "message")
     }`,
   );
   return 0;
+}
+
+/**
+ * A start error as advice: the lib's advice names no flag; ours names the flag of the port
+ * that failed.
+ */
+function startAdvice(cause: unknown, portFlag: string, message: string): string {
+  return cause instanceof ListenError
+    ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
+    : message;
+}
+
+/** The stable `listening on` lines: the nc/telnet port, then the web page. */
+function printListening(addr: Deno.NetAddr, http: Deno.NetAddr | undefined, tls: boolean): void {
+  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
+  if (http !== undefined) {
+    console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(http)}/`);
+  }
 }
 
 /** What to do when Redis cannot be reached at start. */
 const REDIS_ADVICE =
   "Start redis-server first, or pass --redis-optional to chat on this server alone.";
 
-/** The --redis flags, as the relay takes them. */
-interface RedisSettings extends RedisRelayOptions {
-  address: RedisAddress;
-}
-
-/** What each worker gets: the server's options (no logger, no relay), Redis, the log level. */
-interface ChatWorkerData {
-  options: ChatServerOptions;
-  redis: RedisSettings | undefined;
+/** What each worker gets: the server's options and Redis, plus the log level. */
+interface WorkerData extends ChatWorkerData {
   quiet: boolean;
 }
 
-/**
- * One worker's chat server on the pool's two ports. Without Redis its hub shares rooms with
- * the other workers through the owner in the main thread; with Redis, each worker is one more
- * server of the Redis chat, and the owner stays idle.
- */
-async function startChatWorker(init: PoolWorkerInit<ChatWorkerData>): Promise<PoolWorkerServer> {
-  const { options, redis, quiet } = init.data;
+/** The worker side of --workers: a chat server whose log lines say which worker wrote them. */
+function startWorker(init: PoolWorkerInit<WorkerData>): Promise<PoolWorkerServer> {
   const log = new Logger({
-    level: quiet ? "warn" : "info",
+    level: init.data.quiet ? "warn" : "info",
     write: (line) => console.error(`[w${init.index}] ${line}`),
   });
-  const redisRelay = redis === undefined
-    ? undefined
-    : await RedisRelay.connect(redis.address, { ...redis, logger: log });
-  const server = startChatServer({
-    ...options,
-    port: init.port,
-    httpPort: options.httpPort === undefined ? undefined : init.ports.http ?? options.httpPort,
-    reusePort: true,
-    relay: redisRelay ?? new WorkerChatRelay(init, `w${init.index}.${init.generation}`),
-    logger: log,
-  });
-  const finished = server.finished.then(() => redisRelay?.close());
-  return {
-    addr: server.addr,
-    ports: server.httpAddr === undefined ? {} : { http: server.httpAddr.port },
-    finished,
-    shutdown: () => server.shutdown().then(() => finished),
-    stats: () => ({
-      connections: server.hub.connectionCount,
-      messages: server.hub.messageCount,
-    }),
-  };
+  return startChatWorker(init, log);
 }
 
 /** `--workers N`: this same file runs in N workers; the main thread owns the shared rooms. */
-async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Promise<number> {
-  const post = batchByWorker<FromChatOwner>((worker, message) => pool?.post(worker, message));
-  const owner = new ChatOwner(post, {
-    historySize: data.options.historySize,
-  });
-  let pool: WorkerPool | undefined;
+async function runWorkers(count: number, data: WorkerData, log: Logger): Promise<number> {
+  let pool: WorkerPool;
   try {
-    pool = await WorkerPool.start(new URL(import.meta.url), {
-      count,
-      port: data.options.port ?? 7002,
-      // The limit is the server's: each worker takes its share.
-      data: {
-        ...data,
-        options: {
-          ...data.options,
-          maxClients: Math.ceil((data.options.maxClients ?? 10_000) / count),
-        },
-      },
-      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
-      codePaths: import.meta.url.endsWith(".ts")
-        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
-        : [new URL(import.meta.url)],
-      handleSignals: true,
-      logger: log,
-      onMessage: (worker, message, starting) => {
-        pool ??= starting;
-        owner.handle(worker, message);
-      },
-      // A crashed worker's members are gone: free their nicks and seats at once.
-      onCrash: (worker) => owner.workerGone(worker),
-    });
+    pool = await startChatWorkers(import.meta.url, data, { count, logger: log });
   } catch (error) {
     const cause = (error as Error).cause;
     const portFlag = cause instanceof ListenError && cause.port === data.options.httpPort
       ? "--http-port"
       : "--port";
-    console.error(
-      `error: ${
-        cause instanceof ListenError
-          ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
-          : (error as Error).message
-      }`,
-    );
+    console.error(`error: ${startAdvice(cause, portFlag, (error as Error).message)}`);
     if (/Redis/.test((error as Error).message)) console.error(REDIS_ADVICE);
     return 1;
   }
-  const tls = data.options.tls !== undefined;
-  console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(pool.addr)}`);
-  if (pool.ports.http !== undefined) {
-    console.log(
-      `listening on ${tls ? "https" : "http"}://${
-        formatAddr({ ...pool.addr, port: pool.ports.http })
-      }/`,
-    );
-  }
+  const http = pool.ports.http === undefined ? undefined : { ...pool.addr, port: pool.ports.http };
+  printListening(pool.addr, http, data.options.tls !== undefined);
   log.info(
     `${count} workers share the ports; ${
       data.redis ? "each is a server of the Redis chat" : "the main thread owns nicks and rooms"
@@ -495,14 +421,14 @@ async function runWorkers(count: number, data: ChatWorkerData, log: Logger): Pro
   const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
   log.info(
     `shut down: ${count} workers${restarted} served ${
-      plural(totals.connections ?? 0, "connection")
-    }, ${plural(totals.messages ?? 0, "message")}`,
+      formatCount(totals.connections ?? 0, "connection")
+    }, ${formatCount(totals.messages ?? 0, "message")}`,
   );
   return 0;
 }
 
 if (import.meta.main) {
   // The same file is the worker module of --workers.
-  if (isWorkerThread()) runPoolWorker(startChatWorker);
+  if (isWorkerThread()) runPoolWorker(startWorker);
   else Deno.exit(await main());
 }

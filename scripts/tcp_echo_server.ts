@@ -30,7 +30,9 @@
  * `printf 'hi\n' | nc -N 127.0.0.1 7000` prints `hi` and exits.
  *
  * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`) and `conn.read`/`conn.write`,
- * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown).
+ * wrapped by `serveTcp` in lib/tcp/serve_tcp.ts (accept loop, limits, shutdown); the echo
+ * loop itself is `echoHandler` in lib/tcp/echo_handler.ts, the `--workers` side
+ * lib/tcp/echo_worker.ts.
  *
  * @module
  */
@@ -42,75 +44,21 @@ import { Logger, type LogLevel } from "../lib/cli/log.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { allowNetFlag, formatRunCommand, isPermissionError } from "../lib/cli/run_command.ts";
 import { formatAddr, stripBrackets } from "../lib/net/net_addr.ts";
-import { explainListenError, isDisconnectError, ListenError } from "../lib/net/net_errors.ts";
+import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { serveHosts, type ServerGroup } from "../lib/net/serve_hosts.ts";
-import { ReadBuffer } from "../lib/io/read_buffer.ts";
-import {
-  type ConnectionContext,
-  serveTcp,
-  type TcpServer,
-  type TlsCertifiedKey,
-} from "../lib/tcp/serve_tcp.ts";
+import { serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
+import { echoHandler, type EchoStats } from "../lib/tcp/echo_handler.ts";
+import { type EchoWorkerData, startEchoWorker, startEchoWorkers } from "../lib/tcp/echo_worker.ts";
+import { resolveWorkerCount, type WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
-import { writeAll } from "../lib/io/write_all.ts";
+} from "../lib/net/run_pool_worker.ts";
 
 /** The flags that set the listening address, for the advice when it cannot be bound. */
 const LISTEN_FLAGS = { portFlag: "--port", hostFlag: "--host" };
-
-/** Byte and connection counts, printed at shutdown. */
-export interface EchoStats {
-  /** Connections served so far. */
-  connections: number;
-  /** Bytes echoed so far. */
-  bytes: number;
-}
-
-/**
- * Returns a connection handler that echoes until the client half-closes.
- *
- * @param log Where connects and disconnects are logged (debug level: `--verbose`).
- * @param stats Counters updated as connections finish.
- * @returns The handler for {@linkcode serveTcp}.
- */
-export function echoHandler(log: Logger, stats: EchoStats) {
-  return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
-    log.debug(`#${ctx.id} ${formatAddr(ctx.remoteAddr)} connected`);
-    stats.connections++;
-    // conn.read() straight into a ReadBuffer, rather than a ChunkReader:
-    // no promise of our own per read, which matters with thousands of idle
-    // connections (see the idle figure of `deno task bench`).
-    const buffer = new ReadBuffer();
-    let bytes = 0;
-    let how = "closed";
-    try {
-      for (let n; (n = await conn.read(buffer.bytes)) !== null;) {
-        ctx.touch();
-        await writeAll(conn, buffer.take(n));
-        bytes += n;
-      }
-    } catch (error) {
-      // On Ctrl+C the server closes every connection (an echo has nothing to
-      // finish), which ends the pending read here.
-      if (!isDisconnectError(error)) throw error;
-      how = ctx.signal.aborted ? "closed by shutdown" : `dropped (${(error as Error).message})`;
-    } finally {
-      stats.bytes += bytes;
-      log.debug(
-        `#${ctx.id} ${formatAddr(ctx.remoteAddr)} ${how} after echoing ${
-          formatCount(bytes, "byte")
-        }`,
-      );
-    }
-  };
-}
 
 const CLI = {
   name: "tcp_echo_server.ts",
@@ -153,38 +101,16 @@ const CLI = {
   ],
 } as const;
 
-/** What each worker needs to start its echo server: the flags, TLS files already read. */
-interface EchoWorkerData {
-  hosts: string[];
-  maxConnections: number;
-  idleTimeout: number;
-  tls: TlsCertifiedKey | undefined;
+/** What each worker gets: the echo server's flags, plus the log level. */
+interface WorkerData extends EchoWorkerData {
   level: LogLevel;
 }
 
-/** One worker's echo server, on the pool's port with `reusePort`, one listener per host. */
-async function startEchoWorker(init: PoolWorkerInit<EchoWorkerData>): Promise<PoolWorkerServer> {
-  const { hosts, maxConnections, idleTimeout, tls, level } = init.data;
+/** The worker side of --workers: an echo server whose log lines say which worker wrote them. */
+function startWorker(init: PoolWorkerInit<WorkerData>): Promise<PoolWorkerServer> {
   // Each line says which worker wrote it: connection numbers are per worker.
-  const log = new Logger({ level, write: (line) => console.error(`[w${init.index}] ${line}`) });
-  const stats: EchoStats = { connections: 0, bytes: 0 };
-  const group = await serveHosts(hosts, (hostname, port) =>
-    serveTcp(echoHandler(log, stats), {
-      hostname,
-      port,
-      tls,
-      maxConnections,
-      idleTimeout,
-      gracePeriod: 0,
-      reusePort: true,
-      logger: log,
-    }), { port: init.port });
-  return {
-    addr: group.addrs[0]!,
-    finished: group.finished,
-    shutdown: () => group.shutdown(),
-    stats: () => ({ ...stats }),
-  };
+  const write = (line: string) => console.error(`[w${init.index}] ${line}`);
+  return startEchoWorker(init, new Logger({ level: init.data.level, write }));
 }
 
 /** Starts the server from command-line flags; resolves when it has shut down. */
@@ -193,14 +119,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const log = new Logger({ level: logLevel(values) });
   let workers: number;
   try {
-    workers = parseWorkerCount(values.workers);
+    workers = resolveWorkerCount(values.workers, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
-  }
-  if (workers > 1 && !WORKERS_SUPPORTED) {
-    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
-    workers = 1;
   }
   let tls;
   try {
@@ -240,11 +162,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         logger: log,
       }), { port: values.port, handleSignals: true, logger: log });
   } catch (error) {
-    // The lib's advice names no flag; ours does.
-    const message = error instanceof ListenError
-      ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
-      : (error as Error).message;
-    console.error(`error: ${message}`);
+    console.error(`error: ${listenAdvice(error, (error as Error).message)}`);
     if (isPermissionError(error)) {
       const read = tls ? [`--allow-read=${values["tls-cert"]},${values["tls-key"]}`] : [];
       console.error(`run: ${formatRunCommand([allowNetFlag(values.host), ...read], { args })}`);
@@ -266,33 +184,15 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 /** `--workers N`: this same file runs in N workers; the main thread only watches them. */
 async function runWorkers(
   count: number,
-  data: EchoWorkerData,
+  data: WorkerData,
   port: number,
   log: Logger,
 ): Promise<number> {
   let pool: WorkerPool;
   try {
-    pool = await WorkerPool.start(new URL(import.meta.url), {
-      count,
-      port,
-      // The limit is the server's: each worker takes its share.
-      data: { ...data, maxConnections: Math.ceil(data.maxConnections / count) },
-      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
-      codePaths: import.meta.url.endsWith(".ts")
-        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
-        : [new URL(import.meta.url)],
-      handleSignals: true,
-      logger: log,
-    });
+    pool = await startEchoWorkers(import.meta.url, data, { count, port, logger: log });
   } catch (error) {
-    const cause = (error as Error).cause;
-    console.error(
-      `error: ${
-        cause instanceof ListenError
-          ? explainListenError(cause, cause.hostname, cause.port, LISTEN_FLAGS)
-          : (error as Error).message
-      }`,
-    );
+    console.error(`error: ${listenAdvice((error as Error).cause, (error as Error).message)}`);
     return 1;
   }
   // Every worker listens on every --host, on the same port.
@@ -312,8 +212,15 @@ async function runWorkers(
   return 0;
 }
 
+/** A start error as advice: the lib's advice names no flag; ours does. */
+function listenAdvice(error: unknown, message: string): string {
+  return error instanceof ListenError
+    ? explainListenError(error, error.hostname, error.port, LISTEN_FLAGS)
+    : message;
+}
+
 if (import.meta.main) {
   // The same file is the worker module of --workers.
-  if (isWorkerThread()) runPoolWorker(startEchoWorker);
+  if (isWorkerThread()) runPoolWorker(startWorker);
   else Deno.exit(await main());
 }

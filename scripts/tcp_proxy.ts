@@ -40,11 +40,8 @@ import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { StreamFaultSchedule } from "../lib/proxy/fault_schedule.ts";
 import { type HostPort, parseHostPort } from "../lib/proxy/parse_host_port.ts";
-import {
-  type DirectionOptions,
-  proxyConnection,
-  type ProxyEnd,
-} from "../lib/proxy/proxy_connection.ts";
+import { type DirectionOptions, proxyConnection } from "../lib/proxy/proxy_connection.ts";
+import { ProxyRecords, type ProxySummary, recordEnd } from "../lib/proxy/proxy_records.ts";
 
 const CLI = {
   name: "tcp_proxy.ts",
@@ -145,42 +142,6 @@ const CLI = {
   ],
 } as const;
 
-/** One connection in the summary. */
-export interface ConnectionRecord {
-  /** The proxy's number for it. */
-  id: number;
-  /** The client's address. */
-  client: string;
-  /**
-   * How it ended: a {@linkcode ProxyEnd}, `refused` (the upstream could not
-   * be reached), `idle-timeout`, or `shutdown` (closed by Ctrl+C).
-   */
-  end: Exclude<ProxyEnd, "aborted"> | "refused" | "idle-timeout" | "shutdown";
-  /** Bytes from the client to the upstream. */
-  up: number;
-  /** Bytes from the upstream to the client. */
-  down: number;
-  /** Writes made to the upstream (one per slice with `--slice`). */
-  upWrites: number;
-  /** Writes made to the client. */
-  downWrites: number;
-  /** How long it lasted, in ms. */
-  ms: number;
-}
-
-/** What Ctrl+C prints. */
-export interface ProxySummary {
-  /** The connections, oldest first (at most {@linkcode MAX_RECORDS}). */
-  connections: ConnectionRecord[];
-  /** Connections not listed because of the limit. */
-  omitted: number;
-  /** Totals over every connection. */
-  total: { connections: number; up: number; down: number };
-}
-
-/** The most connections kept for the summary; older ones count in the totals only. */
-export const MAX_RECORDS = 1000;
-
 type Values = ReturnType<typeof parseCliOrExit<typeof CLI.options>>["values"];
 
 /** The faults of one direction, from the flags. */
@@ -241,19 +202,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const up = directionOptions(values, values.direction !== "down");
   const down = directionOptions(values, values.direction !== "up");
 
-  const records: ConnectionRecord[] = [];
-  const total = { connections: 0, up: 0, down: 0 };
-  let omitted = 0;
-  const record = (entry: ConnectionRecord) => {
-    total.connections++;
-    total.up += entry.up;
-    total.down += entry.down;
-    records.push(entry);
-    if (records.length > MAX_RECORDS) {
-      records.shift();
-      omitted++;
-    }
-  };
+  const records = new ProxyRecords();
 
   const handler = async (client: Deno.Conn, ctx: ConnectionContext) => {
     const started = performance.now();
@@ -265,7 +214,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       const advice = error instanceof ConnectError ? error.message : String(error);
       // Closing the client tells it at once; it would otherwise wait for a reply.
       log.warn(`${who}: cannot reach upstream, closing the client: ${advice}`);
-      record({
+      records.add({
         id: ctx.id,
         client: formatAddr(ctx.remoteAddr),
         end: "refused",
@@ -291,17 +240,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       // proxyConnection closes both sockets; this is the safety net should it ever throw.
       closeQuietly(upstream);
     }
-    // serveTcp closes an idle client itself: our pipe's pending read on it is
-    // then cancelled (Interrupted) or finds the socket gone (BadResource).
-    const closedUnderUs = result.error instanceof Deno.errors.Interrupted ||
-      result.error instanceof Deno.errors.BadResource;
-    const end = result.end === "failed" && closedUnderUs
-      ? "idle-timeout"
-      : result.end === "aborted"
-      ? "shutdown"
-      : result.end;
+    const end = recordEnd(result);
     const ms = Math.round(performance.now() - started);
-    record({
+    records.add({
       id: ctx.id,
       client: formatAddr(ctx.remoteAddr),
       end,
@@ -339,7 +280,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   log.info(`forwarding to ${where}: ${describeFaults(values)}`);
   await server.finished;
 
-  const summary: ProxySummary = { connections: records, omitted, total };
+  const summary = records.summary;
   console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
   return 0;
 }

@@ -9,7 +9,8 @@
  * UDP has no connections, so the proxy keeps a session per client address:
  * its own upstream socket, whose replies go back to that client. The table
  * is bounded (`--max-sessions`, the least recently active is evicted) and
- * idle sessions expire (`--idle-timeout`).
+ * idle sessions expire (`--idle-timeout`); the bookkeeping is `UdpProxySessions` in
+ * lib/proxy/udp_proxy_sessions.ts.
  *
  * Run (with `deno task udp-server` in another terminal):
  *
@@ -30,11 +31,11 @@ import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { onShutdownSignal } from "../lib/net/shutdown_signals.ts";
 import { listenUdp } from "../lib/udp/listen_udp.ts";
-import { DatagramShaper, type DatagramShaperCounts } from "../lib/proxy/datagram_shaper.ts";
+import type { DatagramShaperCounts } from "../lib/proxy/datagram_shaper.ts";
 import { DatagramFaultSchedule } from "../lib/proxy/fault_schedule.ts";
 import { type HostPort, parseHostPort } from "../lib/proxy/parse_host_port.ts";
 import { randomSeed, SeededRandom } from "../lib/proxy/seeded_random.ts";
-import { UdpSessionTable } from "../lib/proxy/udp_session_table.ts";
+import { UdpProxySessions, type UdpProxySummary } from "../lib/proxy/udp_proxy_sessions.ts";
 
 const CLI = {
   name: "udp_proxy.ts",
@@ -137,45 +138,6 @@ function fraction(description: string) {
   } as const;
 }
 
-/** A client's session: its upstream socket and the faults of each direction. */
-interface Session {
-  client: Deno.NetAddr;
-  socket: Deno.DatagramConn;
-  up: DatagramShaper;
-  down: DatagramShaper;
-}
-
-/** What Ctrl+C prints. */
-export interface UdpProxySummary {
-  /** The seed of this run. */
-  seed: number;
-  /** Client to server. */
-  up: DatagramShaperCounts;
-  /** Server to client. */
-  down: DatagramShaperCounts;
-  /** Sessions opened, expired and evicted. */
-  sessions: { opened: number; expired: number; evicted: number };
-  /** Datagrams from somewhere other than the upstream, dropped. */
-  strays: number;
-}
-
-const DIRECTION_COUNTS = [
-  "received",
-  "sent",
-  "lost",
-  "duplicated",
-  "reordered",
-  "overflow",
-] as const;
-
-function emptyCounts(): DatagramShaperCounts {
-  return { received: 0, sent: 0, lost: 0, duplicated: 0, reordered: 0, overflow: 0 };
-}
-
-function addCounts(into: DatagramShaperCounts, from: DatagramShaperCounts): void {
-  for (const key of DIRECTION_COUNTS) into[key] += from[key];
-}
-
 /** Starts the proxy from command-line flags; resolves with the exit code once shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
@@ -193,9 +155,6 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const seed = values.seed ?? randomSeed();
   const root = new SeededRandom(seed);
   const where = formatHostPort(target.hostname, target.port);
-  const targetAddr: Deno.NetAddr = { transport: "udp", ...target };
-  // Upstream sockets bind the loopback address of the target's family.
-  const upstreamHost = target.hostname.includes(":") ? "::1" : "127.0.0.1";
 
   // Say so at once, rather than on every datagram, when the upstream is outside --allow-net.
   const permission = await Deno.permissions.query({ name: "net", host: where });
@@ -214,15 +173,6 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 1;
   }
 
-  const table = new UdpSessionTable<Session>({
-    maxSessions: values["max-sessions"],
-    idleTimeout: values["idle-timeout"] * 1000,
-  });
-  const totals = { up: emptyCounts(), down: emptyCounts() };
-  const sessionCounts = { opened: 0, expired: 0, evicted: 0 };
-  let strays = 0;
-  const loops = new Set<Promise<void>>();
-
   const schedule = (stream: number, applies: boolean) =>
     new DatagramFaultSchedule(
       applies
@@ -239,82 +189,19 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         }
         : {},
     );
-
-  const closeSession = (key: string, session: Session, why: string) => {
-    session.up.close();
-    session.down.close();
-    addCounts(totals.up, session.up.counts);
-    addCounts(totals.down, session.down.counts);
-    try {
-      session.socket.close();
-    } catch {
-      // Already closed.
-    }
-    log.info(`session ${key} ${why}`);
-  };
-
-  const openSession = (key: string, client: Deno.NetAddr): Session => {
-    // Each session draws its own two streams of decisions, so its fate does
-    // not depend on how its traffic interleaves with other clients'.
-    const index = sessionCounts.opened++;
-    const socket = listenUdp(upstreamHost, 0);
-    const onSendError = (error: unknown) =>
-      log.warn(`session ${key}: send failed: ${(error as Error).message}`);
-    const session: Session = {
-      client,
-      socket,
-      up: new DatagramShaper(
-        schedule(2 * index, values.direction !== "down"),
-        (data) => socket.send(data, targetAddr),
-        { maxHold: values["max-hold"], onSendError },
-      ),
-      down: new DatagramShaper(
-        schedule(2 * index + 1, values.direction !== "up"),
-        (data) => listener.send(data, client),
-        { maxHold: values["max-hold"], onSendError },
-      ),
-    };
-    const evicted = table.add(key, session);
-    if (evicted) {
-      sessionCounts.evicted++;
-      closeSession(evicted[0], evicted[1], "evicted (--max-sessions reached)");
-    }
-    log.info(`session ${key} opened (upstream socket ${formatAddr(socket.addr)})`);
-    const loop = relayReplies(key, session).catch((error) =>
-      log.warn(`session ${key}: ${(error as Error).message}`)
-    );
-    loops.add(loop);
-    loop.finally(() => loops.delete(loop));
-    return session;
-  };
-
-  // Replies from the upstream go back to the session's client.
-  const relayReplies = async (key: string, session: Session) => {
-    const buffer = new Uint8Array(65_536);
-    for (;;) {
-      let data: Uint8Array, from: Deno.Addr;
-      try {
-        [data, from] = await session.socket.receive(buffer);
-      } catch {
-        return; // The session was closed.
-      }
-      const addr = from as Deno.NetAddr;
-      if (addr.port !== target.port) {
-        strays++;
-        continue;
-      }
-      table.touch(key);
-      // Copy: the buffer is reused, and the shaper may hold the datagram.
-      session.down.push(data.slice());
-    }
-  };
-
-  const sweep = setInterval(() => {
-    for (const [key, session] of table.expire()) {
-      sessionCounts.expired++;
-      closeSession(key, session, `expired after ${values["idle-timeout"]} s idle`);
-    }
-  }, Math.max(10, Math.min(1_000, (values["idle-timeout"] * 1000) / 4)));
+  // Each session draws its own two streams of decisions, so its fate does
+  // not depend on how its traffic interleaves with other clients'.
+  const sessions = new UdpProxySessions(listener, {
+    target: { transport: "udp", ...target },
+    schedule: (index, direction) =>
+      direction === "up"
+        ? schedule(2 * index, values.direction !== "down")
+        : schedule(2 * index + 1, values.direction !== "up"),
+    maxHold: values["max-hold"],
+    maxSessions: values["max-sessions"],
+    idleTimeout: values["idle-timeout"] * 1000,
+    logger: log,
+  });
 
   const stopListening = onShutdownSignal(() => {
     try {
@@ -344,25 +231,11 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       log.debug(`receive: ${(error as Error).message}`);
       continue;
     }
-    const client = from as Deno.NetAddr;
-    const key = formatAddr(client);
-    let session = table.get(key);
-    if (!session) {
-      try {
-        session = openSession(key, client);
-      } catch (error) {
-        log.warn(`cannot open a session for ${key}: ${(error as Error).message}`);
-        continue;
-      }
-    }
-    session.up.push(data.slice());
+    sessions.forward(data, from as Deno.NetAddr);
   }
 
-  clearInterval(sweep);
-  for (const [key, session] of table.clear()) closeSession(key, session, "closed by shutdown");
-  await Promise.all(loops);
+  const summary = await sessions.close(seed);
   stopListening();
-  const summary: UdpProxySummary = { seed, ...totals, sessions: sessionCounts, strays };
   console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
   return 0;
 }

@@ -38,7 +38,7 @@
  *
  * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
  * lib/tcp/serve_tcp.ts; each request upgrades with `upgradeWebSocket` in
- * lib/websocket/websocket_upgrade.ts.
+ * lib/websocket/websocket_upgrade.ts; `--workers` is lib/websocket/ws_worker.ts.
  *
  * @module
  */
@@ -47,18 +47,18 @@ import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
+import { formatCount } from "../lib/cli/format_count.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
 import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 import { startWsServer, type WsServer, type WsServerOptions } from "../lib/websocket/ws_server.ts";
+import { startWsWorker, startWsWorkers, type WsWorkerData } from "../lib/websocket/ws_worker.ts";
+import { resolveWorkerCount, type WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
-  parseWorkerCount,
   type PoolWorkerInit,
   type PoolWorkerServer,
   runPoolWorker,
-  WorkerPool,
-  WORKERS_SUPPORTED,
-} from "../lib/net/worker_pool.ts";
+} from "../lib/net/run_pool_worker.ts";
 
 const CLI = {
   name: "ws_server.ts",
@@ -172,11 +172,6 @@ const CLI = {
   ],
 } as const;
 
-/** `1 connection`, `2 connections`. */
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
 /**
  * Starts the server from command-line flags and waits until it has shut down.
  *
@@ -200,14 +195,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   let workers: number;
   try {
-    workers = parseWorkerCount(values.workers);
+    workers = resolveWorkerCount(values.workers, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
-  }
-  if (workers > 1 && !WORKERS_SUPPORTED) {
-    log.warn(`--workers needs Linux (SO_REUSEPORT load balancing); running one server`);
-    workers = 1;
   }
   const serverOptions: WsServerOptions = {
     hostname: values.host,
@@ -229,115 +220,74 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     rootEndpoint: values.root === "broadcast" ? "/broadcast" : "/echo",
     broadcastToSender: values["broadcast-to-sender"],
   };
-  if (workers > 1) return await runWorkers(workers, serverOptions, values.quiet, log);
+  if (workers > 1) {
+    return await runWorkers(workers, { options: serverOptions, quiet: values.quiet }, log);
+  }
   let server: WsServer;
   try {
     server = startWsServer({ ...serverOptions, handleSignals: true, logger: log });
   } catch (error) {
-    // The lib's advice names no flag; ours does.
-    const message = error instanceof ListenError
-      ? explainListenError(error, error.hostname, error.port, {
-        portFlag: "--port",
-        hostFlag: "--host",
-      })
-      : (error as Error).message;
-    console.error(`error: ${message}`);
+    console.error(`error: ${listenAdvice(error, (error as Error).message)}`);
     return 1;
   }
   console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.addr)}/`);
   await server.finished;
   const { connections, messages } = server.stats;
   log.info(
-    `shut down: served ${plural(connections, "connection")}, ${plural(messages, "message")}`,
+    `shut down: served ${formatCount(connections, "connection")}, ${
+      formatCount(messages, "message")
+    }`,
   );
   return 0;
 }
 
-/** What each worker gets: the server's options (without logger and signals) and the log level. */
-interface WsWorkerData {
-  options: WsServerOptions;
+/** What each worker gets: the server's options, plus the log level. */
+interface WorkerData extends WsWorkerData {
   quiet: boolean;
 }
 
-/** The channel the workers' /broadcast endpoints share. */
-const BROADCAST_CHANNEL = "ws_server.ts /broadcast";
-
-/** One worker's server, on the pool's port with `reusePort`. */
-function startWsWorker(init: PoolWorkerInit<WsWorkerData>): PoolWorkerServer {
+/** The worker side of --workers: a server whose log lines say which worker wrote them. */
+function startWorker(init: PoolWorkerInit<WorkerData>): PoolWorkerServer {
   const log = new Logger({
     level: init.data.quiet ? "warn" : "info",
     write: (line) => console.error(`[w${init.index}] ${line}`),
   });
-  const server = startWsServer({
-    ...init.data.options,
-    port: init.port,
-    reusePort: true,
-    broadcastChannel: BROADCAST_CHANNEL,
-    logger: log,
-  });
-  return {
-    addr: server.addr,
-    finished: server.finished,
-    shutdown: () => server.shutdown(),
-    stats: () => ({ ...server.stats }),
-  };
+  return startWsWorker(init, log);
 }
 
 /** `--workers N`: this same file runs in N workers; the main thread only watches them. */
-async function runWorkers(
-  count: number,
-  options: WsServerOptions,
-  quiet: boolean,
-  log: Logger,
-): Promise<number> {
+async function runWorkers(count: number, data: WorkerData, log: Logger): Promise<number> {
   let pool: WorkerPool;
   try {
-    pool = await WorkerPool.start(new URL(import.meta.url), {
-      count,
-      port: options.port ?? 8080,
-      // The limit is the server's: each worker takes its share.
-      data: {
-        options: {
-          ...options,
-          maxConnections: Math.ceil((options.maxConnections ?? 10_000) / count),
-        },
-        quiet,
-      } satisfies WsWorkerData,
-      // The sources load lib/ too; a bundle (`deno task bundle`) is one file.
-      codePaths: import.meta.url.endsWith(".ts")
-        ? [new URL(import.meta.url), new URL("../lib/", import.meta.url)]
-        : [new URL(import.meta.url)],
-      handleSignals: true,
-      logger: log,
-    });
+    pool = await startWsWorkers(import.meta.url, data, { count, logger: log });
   } catch (error) {
-    const cause = (error as Error).cause;
-    console.error(
-      `error: ${
-        cause instanceof ListenError
-          ? explainListenError(cause, cause.hostname, cause.port, {
-            portFlag: "--port",
-            hostFlag: "--host",
-          })
-          : (error as Error).message
-      }`,
-    );
+    console.error(`error: ${listenAdvice((error as Error).cause, (error as Error).message)}`);
     return 1;
   }
-  console.log(`listening on ${options.tls ? "https" : "http"}://${formatAddr(pool.addr)}/`);
+  console.log(`listening on ${data.options.tls ? "https" : "http"}://${formatAddr(pool.addr)}/`);
   log.info(`${count} workers share the port; /broadcast crosses them on a BroadcastChannel`);
   const totals = await pool.finished;
   const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
   log.info(
     `shut down: ${count} workers${restarted} served ${
-      plural(totals.connections ?? 0, "connection")
-    }, ${plural(totals.messages ?? 0, "message")}`,
+      formatCount(totals.connections ?? 0, "connection")
+    }, ${formatCount(totals.messages ?? 0, "message")}`,
   );
   return 0;
 }
 
+/** A start error as advice: the lib's advice names no flag; ours does. */
+function listenAdvice(error: unknown, message: string): string {
+  return error instanceof ListenError
+    ? explainListenError(error, error.hostname, error.port, {
+      portFlag: "--port",
+      hostFlag: "--host",
+    })
+    : message;
+}
+
 if (import.meta.main) {
   // The same file is the worker module of --workers.
-  if (isWorkerThread()) runPoolWorker(startWsWorker);
+  if (isWorkerThread()) runPoolWorker(startWorker);
   else Deno.exit(await main());
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ChatRoomInfo } from "./chat_hub.ts";
+import type { ChatRoomInfo } from "./chat_session.ts";
 
 /** One message of a room's shared history, oldest first in {@linkcode ChatRelayJoin.history}. */
 export interface ChatRelayLine {

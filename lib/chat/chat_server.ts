@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ChatHub, type ChatHubOptions } from "./chat_hub.ts";
+import { ChatHub } from "./chat_hub.ts";
+import type { ChatHubOptions } from "./chat_hub_options.ts";
 import { CHAT_PAGE_PAGES, CHAT_WEBSOCKET_PATH } from "./chat_page.ts";
 import { runChatTcpSession } from "./chat_tcp_session.ts";
 import { runChatWebSocketSession } from "./chat_websocket_session.ts";

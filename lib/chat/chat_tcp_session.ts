@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { ChatHub, ChatSession } from "./chat_hub.ts";
+import type { ChatHub } from "./chat_hub.ts";
+import type { ChatSession } from "./chat_session.ts";
 import { CHAT_SHUTDOWN_REASON } from "./websocket_member.ts";
 import { TcpMember } from "./tcp_member.ts";
 import type { ServerLogger } from "../net/logger.ts";

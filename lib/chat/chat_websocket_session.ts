@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { ChatHub, ChatSession } from "./chat_hub.ts";
+import type { ChatHub } from "./chat_hub.ts";
+import type { ChatSession } from "./chat_session.ts";
 import { CHAT_SHUTDOWN_REASON, WebSocketMember } from "./websocket_member.ts";
 import type { ServerLogger } from "../net/logger.ts";
 import { isDisconnectError } from "../net/net_errors.ts";

@@ -5,12 +5,20 @@
  * @module
  */
 
-import type { ChatRoomInfo } from "./chat_hub.ts";
-import type { ChatRelay, ChatRelayJoin, ChatRelayLine, ChatRelaySink } from "./chat_relay.ts";
+import type { ChatRoomInfo } from "./chat_session.ts";
+import type { ChatRelay, ChatRelayJoin, ChatRelaySink } from "./chat_relay.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatRedisAddress, type RedisAddress } from "../redis/redis_address.ts";
 import { RedisClient, type RedisMessage, RedisUnavailableError } from "../redis/redis_client.ts";
 import type { RespValue } from "../redis/resp_decoder.ts";
+import {
+  isLine,
+  parseHistory,
+  REFRESH_NICK,
+  RELEASE_NICK,
+  SAY,
+  strings,
+} from "./_redis_relay_wire.ts";
 
 /** Options for {@linkcode RedisRelay.connect}. */
 export interface RedisRelayOptions {
@@ -72,26 +80,6 @@ export interface RedisRelayOptions {
   logger?: ServerLogger;
 }
 
-/**
- * Refreshes a nick this server holds, or takes it back if it expired (Redis restarted);
- * 0 if another server holds it now. One script, so the check and the update are atomic.
- */
-const REFRESH_NICK = `local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-/** Deletes a nick only if this server holds it: a plain DEL could free someone else's. */
-const RELEASE_NICK = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-return redis.call('DEL', KEYS[1]) end return 0`;
-/**
- * Keeps a message in its room's capped history and publishes it, in one atomic command: one
- * reply to read instead of four (in `deno task bench:scale` runs a minute apart, 0.7-0.9 us of
- * CPU per delivery instead of 0.9-1.1 for one server through Redis).
- */
-const SAY = `redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return redis.call('PUBLISH', ARGV[4], ARGV[5])`;
 /** /rooms lists at most this many rooms. */
 const MAX_ROOMS = 1000;
 /**
@@ -501,31 +489,4 @@ export class RedisRelay implements ChatRelay {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** A string fit for one chat line: what another server sends is checked like input. */
-function isLine(text: unknown): text is string {
-  return typeof text === "string" && text.length <= 65_536 && !/[\r\n]/.test(text);
-}
-
-function strings(reply: RespValue): string[] {
-  return Array.isArray(reply)
-    ? reply.filter((item): item is string => typeof item === "string")
-    : [];
-}
-
-/** History entries are JSON `{id, text}`; anything else in the list is skipped. */
-function parseHistory(reply: RespValue): ChatRelayLine[] {
-  const lines: ChatRelayLine[] = [];
-  for (const entry of strings(reply)) {
-    try {
-      const { id, text } = JSON.parse(entry);
-      if (typeof id === "string" && isLine(text)) {
-        lines.push({ id, text });
-      }
-    } catch {
-      // Not one of ours.
-    }
-  }
-  return lines;
 }

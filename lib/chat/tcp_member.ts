@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ChatMember } from "./chat_hub.ts";
+import type { ChatMember } from "./chat_session.ts";
 import type { ChatLine } from "./chat_line.ts";
 import type { OutboundQueue } from "../io/outbound_queue.ts";
 import { closeQuietly } from "../io/close_quietly.ts";

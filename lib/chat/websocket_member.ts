@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatMember } from "./chat_hub.ts";
+import type { ChatMember } from "./chat_session.ts";
 import type { ChatLine } from "./chat_line.ts";
 import { CLOSE_CODE, truncateCloseReason } from "../websocket/websocket_close.ts";
 import type { WebSocketConnection } from "../websocket/websocket_connection.ts";

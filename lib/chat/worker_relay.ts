@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ChatRoomInfo } from "./chat_hub.ts";
+import type { ChatRoomInfo } from "./chat_session.ts";
 import type { ChatRelay, ChatRelayJoin, ChatRelayLine, ChatRelaySink } from "./chat_relay.ts";
 
 /** A worker's request to the owner; `seq` is set when the worker waits for a reply. */
@@ -82,11 +82,11 @@ export interface ChatOwnerPort {
  * through the owner in the main thread. The owner is in the same process, so it is always
  * reachable: no method rejects while the process runs.
  *
- * @example In a pool worker (see lib/net/worker_pool.ts)
+ * @example In a pool worker (see lib/net/run_pool_worker.ts)
  * ```ts ignore
  * import { WorkerChatRelay } from "./worker_relay.ts";
  * import { startChatServer } from "./chat_server.ts";
- * import { runPoolWorker } from "../net/worker_pool.ts";
+ * import { runPoolWorker } from "../net/run_pool_worker.ts";
  *
  * runPoolWorker((init) => {
  *   const relay = new WorkerChatRelay(init, `w${init.index}`);

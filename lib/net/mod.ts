@@ -14,9 +14,10 @@
  *   as a graceful shutdown, a second Ctrl+C to force.
  * - {@linkcode TokenBucket} (token_bucket.ts): rate limiting with an
  *   injectable clock.
- * - {@linkcode WorkerPool} and {@linkcode runPoolWorker} (worker_pool.ts): one
+ * - {@linkcode WorkerPool} (worker_pool.ts) and {@linkcode runPoolWorker} (run_pool_worker.ts): one
  *   server per core, N Web Workers listening on the same port with
- *   `reusePort` (`--workers`), restarted after a crash, stopped together.
+ *   `reusePort` (`--workers`), restarted after a crash, stopped together;
+ *   {@linkcode workerCodePaths} (worker_code_paths.ts) lists the code they load.
  * - {@linkcode ServerLogger} and {@linkcode STDERR_LOGGER} (logger.ts): what
  *   servers log through; `console` satisfies it, so the network packages
  *   need nothing from the CLI package.
@@ -35,7 +36,9 @@
 export * from "./logger.ts";
 export * from "./net_addr.ts";
 export * from "./net_errors.ts";
+export * from "./run_pool_worker.ts";
 export * from "./serve_hosts.ts";
 export * from "./shutdown_signals.ts";
 export * from "./token_bucket.ts";
+export * from "./worker_code_paths.ts";
 export * from "./worker_pool.ts";

@@ -3,8 +3,8 @@
  * (`reusePort`, so the Linux kernel spreads new connections between them), started, watched,
  * restarted after a crash and stopped together by the main thread.
  *
- * The same module is both sides: the main thread calls {@linkcode WorkerPool.start} with the
- * URL of a module that, inside the worker, calls {@linkcode runPoolWorker}.
+ * This module is the main thread's side: it calls {@linkcode WorkerPool.start} with the URL of
+ * a module that, inside the worker, calls {@linkcode runPoolWorker} (run_pool_worker.ts).
  *
  * @module
  */
@@ -13,38 +13,7 @@ import { fileURLToPath } from "node:url";
 import { type ServerLogger, STDERR_LOGGER } from "./logger.ts";
 import { onShutdownSignal } from "./shutdown_signals.ts";
 import { ListenError } from "./net_errors.ts";
-
-/** What a worker's server must offer the pool. */
-export interface PoolWorkerServer {
-  /** The bound address. */
-  readonly addr: Deno.NetAddr;
-  /** Resolves once the server has shut down by itself or after `shutdown()`. */
-  readonly finished: Promise<void>;
-  /** Starts a graceful shutdown; resolves like `finished`. */
-  shutdown(): Promise<void>;
-  /** Counters summed over all workers for the final summary, e.g. `{ connections: 3 }`. */
-  stats(): Record<string, number>;
-  /** More ports this server bound besides `addr`'s, by name (`{ http: 8002 }`). */
-  readonly ports?: Record<string, number>;
-}
-
-/** What a worker gets from the pool when it starts. */
-export interface PoolWorkerInit<D> {
-  /** The worker's number, 0 to count - 1 (a restarted worker keeps its number). */
-  index: number;
-  /** How many times this worker was restarted before (0 at first). */
-  generation: number;
-  /** The port to bind, with `reusePort: true`; the first worker may get 0. */
-  port: number;
-  /** The first worker's other ports (its `ports`), to bind as well; empty in the first. */
-  ports: Record<string, number>;
-  /** The data given to {@linkcode WorkerPool.start}, structured-cloned. */
-  data: D;
-  /** Sends an application message to the main thread's `onMessage`. */
-  send(message: unknown): void;
-  /** Receives the main thread's {@linkcode WorkerPool.post} and `broadcast` messages. */
-  onMessage(handler: (message: unknown) => void): void;
-}
+import type { FromWorker, ToWorker } from "./_worker_messages.ts";
 
 /** Options for {@linkcode WorkerPool.start}. */
 export interface WorkerPoolOptions<D> {
@@ -107,24 +76,6 @@ export interface WorkerPoolOptions<D> {
   logger?: ServerLogger;
 }
 
-/** The messages between the pool and its workers (application messages ride in `app`). */
-type ToWorker =
-  | {
-    kind: "start";
-    index: number;
-    generation: number;
-    port: number;
-    ports: Record<string, number>;
-    data: unknown;
-  }
-  | { kind: "shutdown" }
-  | { kind: "app"; message: unknown };
-type FromWorker =
-  | { kind: "listening"; hostname: string; port: number; ports: Record<string, number> }
-  | { kind: "failed"; name: string; message: string; hostname?: string; port?: number }
-  | { kind: "stopped"; stats: Record<string, number> }
-  | { kind: "app"; message: unknown };
-
 /** `--workers` needs `SO_REUSEPORT` load balancing, which the runtime offers on Linux only. */
 export const WORKERS_SUPPORTED: boolean = Deno.build.os === "linux";
 
@@ -155,6 +106,47 @@ export function parseWorkerCount(value: string): number {
     );
   }
   return count;
+}
+
+/** Options for {@linkcode resolveWorkerCount}. */
+export interface ResolveWorkerCountOptions {
+  /**
+   * Told when workers were asked for where they are not supported.
+   *
+   * @default {STDERR_LOGGER}
+   */
+  logger?: ServerLogger;
+}
+
+/**
+ * Reads a `--workers` value like {@linkcode parseWorkerCount}, and falls back to one server
+ * (with a warning) where {@linkcode WORKERS_SUPPORTED} is false.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveWorkerCount, WORKERS_SUPPORTED } from "./worker_pool.ts";
+ *
+ * const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+ * assert.equal(resolveWorkerCount("1", { logger: quiet }), 1);
+ * assert.equal(resolveWorkerCount("2", { logger: quiet }), WORKERS_SUPPORTED ? 2 : 1);
+ * assert.throws(() => resolveWorkerCount("two"), RangeError);
+ * ```
+ *
+ * @param value The flag's text.
+ * @param options Where the fallback is told.
+ * @returns The number of workers to start, at least 1.
+ * @throws {RangeError} If `value` is not a whole number from 0 to 256 or `auto`.
+ */
+export function resolveWorkerCount(value: string, options: ResolveWorkerCountOptions = {}): number {
+  const workers = parseWorkerCount(value);
+  if (workers > 1 && !WORKERS_SUPPORTED) {
+    (options.logger ?? STDERR_LOGGER).warn(
+      `--workers needs Linux (SO_REUSEPORT load balancing); running one server`,
+    );
+    return 1;
+  }
+  return workers;
 }
 
 /** Thrown by {@linkcode WorkerPool.start} when the first worker cannot start its server. */
@@ -445,88 +437,4 @@ function rebuildError(report: Extract<FromWorker, { kind: "failed" }>): Error {
     return new ListenError(cause, report.hostname, report.port);
   }
   return cause;
-}
-
-/** True inside a Web Worker: a script that is its own worker module checks this first. */
-export function isWorkerThread(): boolean {
-  return "WorkerGlobalScope" in globalThis;
-}
-
-/**
- * The worker side: waits for the pool's start message, starts the server with `start`, and
- * stops it when the pool says so, reporting its counters.
- *
- * @example The whole worker module
- * ```ts ignore
- * import { runPoolWorker } from "./worker_pool.ts";
- * import { serveTcp } from "../tcp/serve_tcp.ts";
- *
- * runPoolWorker(({ port }) => {
- *   let connections = 0;
- *   const server = serveTcp(() => void connections++, { port, reusePort: true });
- *   return { ...server, shutdown: () => server.shutdown(), stats: () => ({ connections }) };
- * });
- * ```
- *
- * @param start Starts this worker's server on `init.port` with `reusePort: true`.
- */
-export function runPoolWorker<D>(
-  start: (init: PoolWorkerInit<D>) => PoolWorkerServer | Promise<PoolWorkerServer>,
-): void {
-  const scope = globalThis as unknown as {
-    postMessage(message: FromWorker): void;
-    close(): void;
-    onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  };
-  let server: PoolWorkerServer | undefined;
-  let appHandler: (message: unknown) => void = () => {};
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server?.shutdown();
-    scope.postMessage({ kind: "stopped", stats: server?.stats() ?? {} });
-  };
-  scope.onmessage = async (event) => {
-    const message = event.data;
-    if (message.kind === "app") return appHandler(message.message);
-    if (message.kind === "shutdown") return void stop();
-    try {
-      server = await start({
-        index: message.index,
-        generation: message.generation,
-        port: message.port,
-        ports: message.ports,
-        data: message.data as D,
-        send: (app) => scope.postMessage({ kind: "app", message: app }),
-        onMessage: (handler) => appHandler = handler,
-      });
-    } catch (error) {
-      // A ListenError may be wrapped (ChatListenError): find it, so the main thread can explain.
-      let listen: ListenError | undefined;
-      for (let e: unknown = error; e instanceof Error; e = e.cause) {
-        if (e instanceof ListenError) {
-          listen = e;
-          break;
-        }
-      }
-      const cause = (listen?.cause ?? error) as Error;
-      scope.postMessage({
-        kind: "failed",
-        name: cause?.name ?? "Error",
-        message: cause?.message ?? String(error),
-        hostname: listen?.hostname,
-        port: listen?.port,
-      });
-      return;
-    }
-    scope.postMessage({
-      kind: "listening",
-      hostname: server.addr.hostname,
-      port: server.addr.port,
-      ports: server.ports ?? {},
-    });
-    // A server that ends by itself (not through the pool) reports too.
-    server.finished.then(stop, stop);
-  };
 }

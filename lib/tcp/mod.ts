@@ -15,6 +15,9 @@
  * - {@linkcode echoRoundTrip} (echo_round_trip.ts) and
  *   {@linkcode looksLikeTlsAlert} (looks_like_tls_alert.ts): one checked round
  *   trip to an echo server, and telling a TLS server's alert from an echo.
+ * - {@linkcode echoHandler} (echo_handler.ts): the echo server's connection
+ *   handler; {@linkcode startEchoWorkers} and {@linkcode startEchoWorker}
+ *   (echo_worker.ts): the echo server on every core (`--workers`).
  *
  * @example An echo server in a few lines
  * ```ts ignore
@@ -33,7 +36,9 @@
  * @module
  */
 export * from "./connect_tcp.ts";
+export * from "./echo_handler.ts";
 export * from "./echo_round_trip.ts";
+export * from "./echo_worker.ts";
 export * from "./looks_like_tls_alert.ts";
 export * from "./refusal_handler.ts";
 export * from "./serve_tcp.ts";

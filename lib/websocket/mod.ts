@@ -16,6 +16,8 @@
  *   live connection, returning a {@linkcode WebSocketConnection}
  *   (websocket_connection.ts). Use this in a server; the rest is for tests,
  *   tools and readers who want to see each step.
+ * - {@linkcode startWsWorkers} and {@linkcode startWsWorker} (ws_worker.ts): the
+ *   echo and broadcast server of ws_server.ts on every core (`--workers`).
  *
  * @example A masked client frame, decoded as a server sees it
  * ```ts
@@ -40,3 +42,4 @@ export * from "./websocket_handshake.ts";
 export * from "./websocket_protocol_error.ts";
 export * from "./websocket_upgrade.ts";
 export * from "./ws_server.ts";
+export * from "./ws_worker.ts";

@@ -1,7 +1,7 @@
 /**
- * The demo's transcript runner: start a script the way a user would, show
- * the command and what it printed, wait for a `listening on` line, compare
- * answers. Used by `scripts/demo.ts` only.
+ * The demo's transcript helpers: start a script as a child process of this runtime, show the
+ * exact command and what it printed, and check the answer. Used by every section of
+ * `scripts/demo.ts`.
  *
  * @module
  */
@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { LineDecoder } from "../../lib/framing/line_decoder.ts";
 import { parseListeningLine } from "../../lib/net/net_addr.ts";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-/** The directory of the user scripts. */
-export const SCRIPTS: string = join(import.meta.dirname!, "..");
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+export const SCRIPTS = join(import.meta.dirname!, "..");
+export const NET = "--allow-net=127.0.0.1";
 
 /** A server started for the demo. */
 export interface DemoServer {
@@ -22,12 +22,10 @@ export interface DemoServer {
   stop(): Promise<string[]>;
 }
 
-/** Prints a command the way a user would type it. */
 export function show(command: string): void {
   console.log(`\n$ ${command}`);
 }
 
-/** Prints a command's output, indented under it. */
 export function indent(text: string): void {
   for (const line of text.replace(/\n$/, "").split("\n")) console.log(`  ${line}`);
 }
@@ -120,14 +118,12 @@ export async function runClient(
   return text;
 }
 
-/** Throws unless `actual` is `expected`; `what` names the exchange in the message. */
 export function expect(actual: string, expected: string, what: string): void {
   if (actual !== expected) {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
 }
 
-/** Reads lines from a child's stdout; `next(pattern)` waits at most 10 s for a matching one. */
 export function lineReader(stream: ReadableStream<Uint8Array>) {
   const lines: string[] = [];
   let wake = () => {};

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  ChatHub,
-  type ChatHubOptions,
-  type ChatMember,
-  type ChatSession,
-} from "../../lib/chat/chat_hub.ts";
+import { ChatHub } from "../../lib/chat/chat_hub.ts";
+import type { ChatHubOptions } from "../../lib/chat/chat_hub_options.ts";
+import type { ChatMember, ChatSession } from "../../lib/chat/chat_session.ts";
 import type { ChatLine } from "../../lib/chat/chat_line.ts";
 
 /** An in-memory member: records what it was sent and whether it was closed. */
