@@ -29,6 +29,7 @@
  * @module
  */
 export * from "./accept_http_upgrade.ts";
+export * from "./connect_websocket.ts";
 export * from "./websocket_client.ts";
 export * from "./broadcast_frames.ts";
 export * from "./websocket_close.ts";
