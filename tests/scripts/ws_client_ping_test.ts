@@ -140,3 +140,51 @@ Deno.test("ws_client.ts --show-ping refuses a server whose Sec-WebSocket-Accept 
   assert.equal(status.code, 1);
   await client.waitForLine(/^error: .*Sec-WebSocket-Accept does not match our key/);
 });
+
+Deno.test("ws_client.ts --show-ping speaks wss:// with --ca (TLS through Deno.startTls)", async () => {
+  await using server = await startScript("ws_server.ts", [
+    "--port",
+    "0",
+    "--tls-cert",
+    "tests/fixtures/localhost.crt",
+    "--tls-key",
+    "tests/fixtures/localhost.key",
+  ], { denoFlags: ["--allow-net=127.0.0.1,localhost", "--allow-read=tests/fixtures"] });
+  await using client = await startScript("ws_client.ts", [
+    `wss://localhost:${server.port}/echo`,
+    "--show-ping",
+    "--ca",
+    "tests/fixtures/ca.crt",
+  ], {
+    denoFlags: ["--allow-net=localhost", "--allow-read=tests/fixtures"],
+    waitForListening: false,
+    stdin: "piped",
+  });
+  await client.waitForLine(/^connected to wss:/);
+  await writeLine(client.child, "/ping over tls");
+  await client.waitForLine(/^< pong over tls$/);
+  await writeLine(client.child, "secret");
+  await client.waitForLine(/^secret$/);
+  await client.child.stdin.close();
+  assert.equal((await client.child.status).code, 0, client.stderr.join("\n"));
+});
+
+Deno.test("ws_client.ts --show-ping without --ca names the flag for a self-signed wss:// server", async () => {
+  await using server = await startScript("ws_server.ts", [
+    "--port",
+    "0",
+    "--tls-cert",
+    "tests/fixtures/localhost.crt",
+    "--tls-key",
+    "tests/fixtures/localhost.key",
+  ], { denoFlags: ["--allow-net=127.0.0.1,localhost", "--allow-read=tests/fixtures"] });
+  await using client = await startScript("ws_client.ts", [
+    `wss://localhost:${server.port}/echo`,
+    "--show-ping",
+    "-m",
+    "hi",
+  ], { denoFlags: ["--allow-net=localhost"], waitForListening: false });
+  const status = await client.child.status;
+  assert.equal(status.code, 1);
+  await client.waitForLine(/^error: .*--ca FILE/);
+});
