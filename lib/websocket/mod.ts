@@ -16,6 +16,9 @@
  *   live connection, returning a {@linkcode WebSocketConnection}
  *   (websocket_connection.ts). Use this in a server; the rest is for tests,
  *   tools and readers who want to see each step.
+ * - {@linkcode connectWebSocket} (connect_websocket.ts): the client role, a
+ *   {@linkcode WebSocketConnection} that masks what it sends and reports
+ *   Pings and Pongs through `onControl`.
  *
  * @example A masked client frame, decoded as a server sees it
  * ```ts
@@ -41,3 +44,4 @@ export * from "./websocket_handshake.ts";
 export * from "./websocket_protocol_error.ts";
 export * from "./websocket_upgrade.ts";
 export * from "./ws_server.ts";
+export * from "./ws_server_page.ts";
