@@ -20,6 +20,16 @@ function pingClient(url: string, args: string[] = []) {
   });
 }
 
+/** scripts/ws_server.ts on wss:// with the test certificate (for localhost, by tests/fixtures/ca.crt). */
+function startWssServer() {
+  const fixture = (name: string) => `tests/fixtures/${name}`;
+  return startScript(
+    "ws_server.ts",
+    ["--port", "0", "--tls-cert", fixture("localhost.crt"), "--tls-key", fixture("localhost.key")],
+    { denoFlags: ["--allow-net=127.0.0.1,localhost", "--allow-read=tests/fixtures"] },
+  );
+}
+
 async function writeLine(child: Deno.ChildProcess, line: string): Promise<void> {
   const writer = child.stdin.getWriter();
   await writer.write(encoder.encode(line + "\n"));
@@ -142,14 +152,7 @@ Deno.test("ws_client.ts --show-ping refuses a server whose Sec-WebSocket-Accept 
 });
 
 Deno.test("ws_client.ts --show-ping speaks wss:// with --ca (TLS through Deno.startTls)", async () => {
-  await using server = await startScript("ws_server.ts", [
-    "--port",
-    "0",
-    "--tls-cert",
-    "tests/fixtures/localhost.crt",
-    "--tls-key",
-    "tests/fixtures/localhost.key",
-  ], { denoFlags: ["--allow-net=127.0.0.1,localhost", "--allow-read=tests/fixtures"] });
+  await using server = await startWssServer();
   await using client = await startScript("ws_client.ts", [
     `wss://localhost:${server.port}/echo`,
     "--show-ping",
@@ -170,14 +173,7 @@ Deno.test("ws_client.ts --show-ping speaks wss:// with --ca (TLS through Deno.st
 });
 
 Deno.test("ws_client.ts --show-ping without --ca names the flag for a self-signed wss:// server", async () => {
-  await using server = await startScript("ws_server.ts", [
-    "--port",
-    "0",
-    "--tls-cert",
-    "tests/fixtures/localhost.crt",
-    "--tls-key",
-    "tests/fixtures/localhost.key",
-  ], { denoFlags: ["--allow-net=127.0.0.1,localhost", "--allow-read=tests/fixtures"] });
+  await using server = await startWssServer();
   await using client = await startScript("ws_client.ts", [
     `wss://localhost:${server.port}/echo`,
     "--show-ping",
