@@ -8,6 +8,11 @@
  * `--binary` sends hex input as binary messages, `--file` a file's bytes; `--bench` measures an
  * echo endpoint with `lib/load/websocket_load.ts`.
  *
+ * `--show-ping` (`-P`, as in wscat) switches to the library's own RFC 6455 client
+ * (`lib/websocket/connect_websocket.ts`), which can show what the runtime's `WebSocket` hides:
+ * every Ping and Pong from the server is printed (`< ping PAYLOAD`, `< pong PAYLOAD`), and a stdin
+ * line `/ping [TEXT]` sends a Ping.
+ *
  * Nothing waits forever: `--timeout` (10 s) bounds the connect and handshake, and the wait for
  * `--message`'s replies.
  *
@@ -24,7 +29,7 @@
  * prints `hi`.
  *
  * Built on the runtime's `WebSocket` (Web API; `Deno.createHttpClient` for `--ca`), with no lib
- * wrapper for the socket itself.
+ * wrapper for the socket itself; with `--show-ping`, on `connectWebSocket` from lib/websocket/.
  *
  * @module
  */
@@ -39,6 +44,9 @@ import { benchWebSocket, formatWebSocketBench } from "../lib/load/websocket_benc
 import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { sanitizeText } from "../lib/chat/sanitize_text.ts";
+import { connectWebSocket } from "../lib/websocket/connect_websocket.ts";
+import type { WebSocketConnection } from "../lib/websocket/websocket_connection.ts";
+import { OPCODE } from "../lib/websocket/websocket_frame.ts";
 import {
   closeWebSocket,
   openWebSocket,
@@ -53,6 +61,7 @@ const CLI = {
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts URL [options]",
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi",
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/broadcast -m hi --wait 5",
+    "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --show-ping",
     "deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --bench",
     "deno run --allow-net=localhost --allow-read=tests/fixtures scripts/ws_client.ts \\",
     "  wss://localhost:8443/echo --ca tests/fixtures/ca.crt",
@@ -103,6 +112,11 @@ const CLI = {
       short: "x",
       description: "Dump every message's bytes to stderr (> sent, < received), like ncat -x",
     },
+    "show-ping": {
+      type: "boolean",
+      short: "P",
+      description: "Print pings and pongs (< ping DATA); stdin line /ping [TEXT] sends a ping",
+    },
     header: {
       type: "string",
       short: "H",
@@ -124,7 +138,9 @@ const CLI = {
     "Try it: deno task ws-server, then deno task ws-client ws://127.0.0.1:8080/echo",
     "On a terminal, received messages start with '< '. Text from the server is shown without",
     "terminal escape sequences; binary messages as their length and first bytes (--hexdump: all).",
-    "Pings from the server are answered by the runtime's WebSocket and are not shown.",
+    "Pings from the server are answered and not shown; with --show-ping (the library's own",
+    "client instead of the runtime's WebSocket) they are printed as '< ping DATA', Pongs as",
+    "'< pong DATA' (text, or hex when not UTF-8), and a line '/ping [TEXT]' sends a Ping.",
     "Exit codes: 0 ok, 1 connection, protocol or timeout failure, 2 usage error.",
   ],
 } as const;
@@ -181,12 +197,13 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     headers.append(header.slice(0, colon).trim(), header.slice(colon + 1).trim());
   }
   const timeout = values.timeout * 1000;
+  if (values["show-ping"] && values.bench) return usage("--show-ping does not go with --bench");
   const options: OpenWebSocketOptions = { headers, protocols: values.protocol, timeout };
+  let caCerts: string[] | undefined;
   try {
     if (values.file !== undefined) payload = await Deno.readFile(values.file);
-    if (values.ca) {
-      options.client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(values.ca)] });
-    }
+    if (values.ca) caCerts = [await Deno.readTextFile(values.ca)];
+    if (caCerts && !values["show-ping"]) options.client = Deno.createHttpClient({ caCerts });
   } catch (error) {
     const file = values.file ?? values.ca;
     const flag = values.file !== undefined ? "--file" : "--ca";
@@ -218,7 +235,16 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     // Ctrl+C before the handshake is done: there is no one to say goodbye to yet.
     const stopWaiting = onFirstInterrupt(() => Deno.exit(0));
     const started = performance.now();
-    const ws = await openWebSocket(url, options).finally(stopWaiting);
+    const ws = await (values["show-ping"]
+      ? connectWebSocket(url, {
+        headers,
+        protocols: values.protocol,
+        timeout,
+        caCerts,
+        closeTimeout: 1_000,
+        onControl: (opcode, data) => showControl(opcode, data, display),
+      }).then(fromConnection)
+      : openWebSocket(url, options).then(fromWebSocket)).finally(stopWaiting);
     log.debug(
       `connected to ${url} in ${(performance.now() - started).toFixed(1)} ms` +
         ` (subprotocol ${ws.protocol || "none"}, extensions ${ws.extensions || "none"})`,
@@ -256,28 +282,100 @@ function advice(error: unknown): string {
   return message;
 }
 
+/** How a connection ended, from either kind of socket. */
+interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/**
+ * What the client needs of a WebSocket: the runtime's (`fromWebSocket`), or the library's own
+ * client with `--show-ping` (`fromConnection`), which can also send a Ping.
+ */
+interface ClientSocket {
+  readonly protocol: string;
+  readonly extensions: string;
+  isOpen(): boolean;
+  send(data: string | Uint8Array): void;
+  /** Sends a Ping; `undefined` on the runtime's `WebSocket`, which has no way to. */
+  ping: ((payload: Uint8Array) => void) | undefined;
+  /** Hands every message to `onMessage` until the connection ends; resolves with the close. */
+  listen(onMessage: (data: string | Uint8Array) => void): Promise<CloseInfo>;
+  /** Sends Close 1000 without waiting; replies already on their way still arrive. */
+  startClose(): void;
+  /** Sends Close 1000 and waits for the server's answer, about 1 s at most. */
+  close(): Promise<void>;
+}
+
+function fromWebSocket(ws: WebSocket): ClientSocket {
+  return {
+    protocol: ws.protocol,
+    extensions: ws.extensions,
+    isOpen: () => ws.readyState === WebSocket.OPEN,
+    send: (data) => ws.send(data),
+    ping: undefined,
+    listen(onMessage) {
+      const { promise, resolve } = Promise.withResolvers<CloseInfo>();
+      ws.onmessage = (event) =>
+        onMessage(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+      ws.onclose = (event) => resolve({ code: event.code, reason: event.reason });
+      return promise;
+    },
+    startClose: () => ws.close(1000),
+    close: () => closeWebSocket(ws),
+  };
+}
+
+function fromConnection(ws: WebSocketConnection): ClientSocket {
+  return {
+    protocol: ws.protocol ?? "",
+    extensions: "",
+    isOpen: () => ws.readyState === "open",
+    send: (data) => void ws.send(data),
+    ping: (payload) => void ws.ping(payload),
+    async listen(onMessage) {
+      // receive() in a loop: messages that came after our Close are still handed out.
+      for (let message; (message = await ws.receive()) !== null;) onMessage(message.data);
+      const { code, reason } = await ws.closed;
+      return { code, reason };
+    },
+    startClose: () => void ws.close(1000).catch(() => {}),
+    close: () => ws.close(1000).then(() => {}, () => {}),
+  };
+}
+
 /** A received message as one printable line (or several, for text with newlines). */
-function describe(data: string | ArrayBuffer): string {
+function describe(data: string | Uint8Array): string {
   if (typeof data === "string") return data.split("\n").map(sanitizeText).join("\n");
-  const bytes = new Uint8Array(data);
-  const hex = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join(" ");
-  return `<binary ${bytes.length} bytes: ${hex}${bytes.length > 16 ? " ..." : ""}>`;
+  const hex = Array.from(data.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return `<binary ${data.length} bytes: ${hex}${data.length > 16 ? " ..." : ""}>`;
 }
 
-function bytesOf(data: string | ArrayBuffer | Uint8Array): Uint8Array {
-  return typeof data === "string"
-    ? encoder.encode(data)
-    : data instanceof Uint8Array
-    ? data
-    : new Uint8Array(data);
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** `--show-ping`: a Ping or Pong as `< ping PAYLOAD`, the payload as text or else as hex. */
+function showControl(opcode: number, data: Uint8Array, display: Display): void {
+  let text: string;
+  try {
+    text = sanitizeText(strictDecoder.decode(data));
+  } catch {
+    text = Array.from(data, (b) => b.toString(16).padStart(2, "0")).join(" ");
+  }
+  const name = opcode === OPCODE.PING ? "ping" : "pong";
+  display.dumper?.dump("<", data);
+  console.log(`< ${name}${text ? ` ${text}` : ""}`);
 }
 
-function show(data: string | ArrayBuffer, display: Display): void {
+function bytesOf(data: string | Uint8Array): Uint8Array {
+  return typeof data === "string" ? encoder.encode(data) : data;
+}
+
+function show(data: string | Uint8Array, display: Display): void {
   display.dumper?.dump("<", bytesOf(data));
   console.log(`${display.marked ? "< " : ""}${describe(data)}`);
 }
 
-function send(ws: WebSocket, data: string | Uint8Array, display: Display): void {
+function send(ws: ClientSocket, data: string | Uint8Array, display: Display): void {
   display.dumper?.dump(">", bytesOf(data));
   ws.send(data);
 }
@@ -293,23 +391,25 @@ interface SendOneOptions {
 
 /** `--message` / `--file`: send one message, print replies as asked, close. */
 async function sendOne(
-  ws: WebSocket,
+  ws: ClientSocket,
   payload: string | Uint8Array,
   options: SendOneOptions,
   display: Display,
 ): Promise<number> {
   let replies = 0;
+  let done = false;
   const { promise: finished, resolve: finish } = Promise.withResolvers<number>();
-  const { promise: closedEvent, resolve: closed } = Promise.withResolvers<CloseEvent>();
-  ws.onclose = closed;
-  ws.onmessage = (event) => {
+  ws.listen((data) => {
     if (replies >= options.count) return;
-    show(event.data, display);
+    show(data, display);
     if (++replies >= options.count) finish(0);
-  };
-  closedEvent.then((event) => {
+  }).then((event) => {
+    if (done) return; // we closed it ourselves
     console.error(`closed by the server: ${event.code}${event.reason ? ` ${event.reason}` : ""}`);
     finish(replies >= options.count || event.code === 1000 ? (replies > 0 ? 0 : 1) : 1);
+  }).catch((error) => {
+    console.error(`error: ${error.message}`);
+    finish(1);
   });
   const timer = options.wait !== undefined
     ? setTimeout(() => finish(0), options.wait)
@@ -326,30 +426,28 @@ async function sendOne(
   send(ws, payload, display);
   if (options.count === 0 && options.wait === undefined) finish(0);
   const code = await finished;
+  done = true;
   clearTimeout(timer);
   stopListening();
-  ws.onclose = null;
-  await closeWebSocket(ws);
+  await ws.close();
   return code;
 }
 
 /** Interactive and pipe modes: stdin lines out, every message in printed. */
 async function session(
-  ws: WebSocket,
+  ws: ClientSocket,
   url: string,
   display: Display,
   quiet: boolean,
 ): Promise<number> {
-  const { promise: closed, resolve } = Promise.withResolvers<CloseEvent>();
+  const { promise: interrupted, resolve: resolveInterrupted } = Promise.withResolvers<CloseInfo>();
   let weClosed = false;
-  ws.onclose = resolve;
-  ws.onmessage = (event) => show(event.data, display);
+  const closed = ws.listen((data) => show(data, display));
   // Ctrl+C: say goodbye with Close 1000 instead of dropping the connection, and exit even if
   // the server never answers the Close.
   const stopListening = onFirstInterrupt(() => {
     weClosed = true;
-    ws.close(1000);
-    setTimeout(() => resolve(new CloseEvent("close", { code: 1000 })), 1_000);
+    ws.close().then(() => resolveInterrupted({ code: 1000, reason: "" }));
   });
   if (!quiet) {
     console.error(
@@ -362,18 +460,35 @@ async function session(
   // sent still arrive first because the server answers our Close after them.
   sendLines(ws, display).then(() => {
     weClosed = true;
-    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    if (ws.isOpen()) ws.startClose();
   }).catch((error) => console.error(`error: ${error.message}`));
-  const event = await closed.finally(stopListening);
+  const event = await Promise.race([closed, interrupted]).finally(stopListening);
   if (weClosed && (event.code === 1000 || event.code === 1005)) return 0;
   console.error(`closed by the server: ${event.code}${event.reason ? ` ${event.reason}` : ""}`);
   return event.code === 1000 || event.code === 1001 ? 0 : 1;
 }
 
-async function sendLines(ws: WebSocket, display: Display): Promise<void> {
+/** `/ping` or `/ping TEXT` with --show-ping: the Ping's payload, or `undefined` for a message. */
+function pingCommand(line: string): string | undefined {
+  const match = line.match(/^\/ping(?: (.*))?$/);
+  return match ? match[1] ?? "" : undefined;
+}
+
+async function sendLines(ws: ClientSocket, display: Display): Promise<void> {
   const decoder = new LineDecoder();
   const buffer = new Uint8Array(65_536);
   const sendLine = (line: string) => {
+    const pingText = ws.ping && pingCommand(line);
+    if (pingText !== undefined) {
+      const payload = encoder.encode(pingText);
+      if (payload.length > 125) {
+        console.error(`not sent: a ping carries at most 125 bytes, not ${payload.length}`);
+        return;
+      }
+      display.dumper?.dump(">", payload);
+      if (display.marked) console.log(`> ping${pingText ? ` ${pingText}` : ""}`);
+      return ws.ping!(payload);
+    }
     if (!display.binary) return send(ws, line, display);
     const bytes = parseHex(line);
     if (bytes === undefined) console.error(`not sent: ${JSON.stringify(line)} is not hex`);
@@ -382,13 +497,13 @@ async function sendLines(ws: WebSocket, display: Display): Promise<void> {
   for (let n; (n = await Deno.stdin.read(buffer)) !== null;) {
     decoder.push(buffer.subarray(0, n));
     for (let line; (line = decoder.next()) !== null;) {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (!ws.isOpen()) return;
       sendLine(line);
     }
   }
   decoder.end();
   for (let line; (line = decoder.next()) !== null;) {
-    if (ws.readyState === WebSocket.OPEN) sendLine(line);
+    if (ws.isOpen()) sendLine(line);
   }
 }
 

@@ -18,6 +18,9 @@
  *   tools and readers who want to see each step.
  * - {@linkcode startWsWorkers} and {@linkcode startWsWorker} (ws_worker.ts): the
  *   echo and broadcast server of ws_server.ts on every core (`--workers`).
+ * - {@linkcode connectWebSocket} (connect_websocket.ts): the client role, a
+ *   {@linkcode WebSocketConnection} that masks what it sends and reports
+ *   Pings and Pongs through `onControl`.
  *
  * @example A masked client frame, decoded as a server sees it
  * ```ts
@@ -31,6 +34,7 @@
  * @module
  */
 export * from "./accept_http_upgrade.ts";
+export * from "./connect_websocket.ts";
 export * from "./websocket_client.ts";
 export * from "./broadcast_frames.ts";
 export * from "./websocket_close.ts";
@@ -43,3 +47,4 @@ export * from "./websocket_protocol_error.ts";
 export * from "./websocket_upgrade.ts";
 export * from "./ws_server.ts";
 export * from "./ws_worker.ts";
+export * from "./ws_server_page.ts";

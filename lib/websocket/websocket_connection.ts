@@ -128,7 +128,26 @@ export interface WebSocketConnectionOptions {
    * @default {undefined}
    */
   perMessageDeflate?: PerMessageDeflate;
+  /**
+   * Called with every Ping and Pong the peer sends, after a Ping has been answered: for tools
+   * that show control frames (`wscat -P`). The payload is a copy the callback may keep. Like
+   * messages, control frames are read only while the application waits in `receive()`.
+   *
+   * @default {undefined} (control frames are handled silently)
+   */
+  onControl?: (opcode: ControlOpcode, payload: Uint8Array) => void;
+  /**
+   * Keep delivering the messages that arrive after our Close frame, until the peer's Close: a
+   * client that closes at the end of its input still gets the replies already on their way.
+   * Off, `close()` drops them (a server closing a client has no use for them).
+   *
+   * @default {false}
+   */
+  receiveAfterClose?: boolean;
 }
+
+/** The control frames {@linkcode WebSocketConnectionOptions.onControl} reports. */
+export type ControlOpcode = typeof OPCODE.PING | typeof OPCODE.PONG;
 
 /** Default {@linkcode WebSocketConnectionOptions.maxBufferedAmount}: 4 MiB. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
@@ -174,6 +193,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   #deflater: MessageDeflater | undefined;
   #overflowCloseCode: number;
   #closeTimeout: number;
+  #onControl: ((opcode: ControlOpcode, payload: Uint8Array) => void) | undefined;
+  #receiveAfterClose: boolean;
 
   #state: WebSocketReadyState = "open";
   // Messages not yet returned by receive(), then the peer's Close frame or the protocol error
@@ -228,6 +249,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     this.#mask = role === "client";
     this.#overflowCloseCode = overflowCloseCode;
     this.#closeTimeout = closeTimeout;
+    this.#onControl = options.onControl;
+    this.#receiveAfterClose = options.receiveAfterClose ?? false;
     this.#out = new OutgoingFrames(conn, {
       maxBufferedAmount,
       onFailure: (failure) => this.#onQueueFailure(failure),
@@ -282,6 +305,10 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         if (item.type === "close") this.#onPeerClose(item);
         else if (item.type === "fail") this.#fail(item.code, item.reason);
         else return item;
+        continue;
+      }
+      if (this.#state === "closing" && this.#receiveAfterClose && !this.#failure) {
+        await this.#readChunk(); // shared with the read that waits for the peer's Close
         continue;
       }
       if (this.#state !== "open") {
@@ -347,7 +374,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
 
   /**
    * Starts the closing handshake: sends a Close frame, waits up to `closeTimeout` for the
-   * peer's, then closes the socket. Messages arriving meanwhile are dropped.
+   * peer's, then closes the socket. Messages arriving meanwhile are dropped, unless the
+   * connection was made with `receiveAfterClose`.
    *
    * @param code The close code.
    * @param reason A short reason, at most 123 bytes of UTF-8.
@@ -358,7 +386,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     const payload = encodeClosePayload(code, reason);
     if (this.#state !== "open") return this.closed;
     this.#sendClose(payload, { code, reason });
-    this.#inbox.clear();
+    if (!this.#receiveAfterClose) this.#inbox.clear();
     this.#awaitPeerClose();
     return this.closed;
   }
@@ -435,15 +463,20 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     switch (event.type) {
       case "text":
       case "binary":
-        if (this.#state === "open") this.#inbox.push(event);
+        if (
+          this.#state === "open" || (this.#receiveAfterClose && this.#state === "closing")
+        ) this.#inbox.push(event);
         break;
       case "ping":
         if (this.#state === "open") {
           this.#out.enqueue(encodeFrame(OPCODE.PONG, event.data, { mask: this.#mask }));
         }
+        this.#onControl?.(OPCODE.PING, event.data.slice());
         break;
       case "pong":
-        break; // hearing from the peer was the point
+        // Hearing from the peer was the point; a tool may also want to show it.
+        this.#onControl?.(OPCODE.PONG, event.data.slice());
+        break;
       case "close":
         // Answered once the application has read the messages that came before it, so that
         // it can still reply to them (an echo server echoes everything sent before Close).

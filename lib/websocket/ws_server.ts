@@ -6,13 +6,13 @@
  * @module
  */
 
-import PAGE from "./ws_server_page.html" with { type: "text" };
 import { acceptHttpUpgrade } from "./accept_http_upgrade.ts";
 import { BroadcastFrames } from "./broadcast_frames.ts";
 import { CLOSE_CODE } from "./websocket_close.ts";
 import type { WebSocketConnection } from "./websocket_connection.ts";
 import type { PerMessageDeflateOptions } from "./websocket_deflate.ts";
 import { createOriginPolicy } from "./websocket_handshake.ts";
+import { WS_SERVER_PAGES } from "./ws_server_page.ts";
 import { refuseWithServiceUnavailable } from "../http/service_unavailable.ts";
 import { type ServerLogger, STDERR_LOGGER } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
@@ -193,16 +193,6 @@ export interface WsServer extends AsyncDisposable {
 
 const ENDPOINTS: readonly WsServerEndpoint[] = ["/echo", "/broadcast"];
 
-const PAGE_RESPONSE = {
-  // One request per connection: this server speaks just enough HTTP to upgrade.
-  headers: {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    Connection: "close",
-  },
-  body: PAGE,
-};
-
 /**
  * Starts the echo and broadcast server.
  *
@@ -254,7 +244,8 @@ export function startWsServer(options: WsServerOptions = {}): WsServer {
     stats.connections++;
     const peer = `#${ctx.id} ${formatAddr(ctx.remoteAddr)}`;
     const accepted = await acceptHttpUpgrade(conn, {
-      pages: { "/": PAGE_RESPONSE },
+      // The test page and its script and style, with a Content-Security-Policy.
+      pages: WS_SERVER_PAGES,
       endpoints: ENDPOINTS,
       rootEndpoint: options.rootEndpoint ?? "/echo",
       headTimeout: options.handshakeTimeout ?? 10_000,

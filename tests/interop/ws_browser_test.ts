@@ -1,4 +1,4 @@
-// The page at GET / of scripts/ws_server.ts in a real browser: headless Chromium, driven over
+// The page at GET / of scripts/ws_server.ts in a real browser (under its Content-Security-Policy): headless Chromium, driven over
 // the DevTools protocol with the runtime's own WebSocket, connects to /echo and gets its echo.
 // The browser sends Origin: http://127.0.0.1:PORT, which the default Origin policy accepts.
 import assert from "node:assert/strict";
@@ -61,6 +61,36 @@ class DevTools implements Disposable {
   }
 }
 
+// The newcomer trial found that GET / sent no Content-Security-Policy while the chat page did:
+// the page's inline script and style are now same-origin files, so the policy can refuse
+// everything inline. The browser test below shows the page still works under it.
+Deno.test("the ws_server page and its files carry a Content-Security-Policy", async () => {
+  await using server = await startScript("ws_server.ts", ["--port", "0"]);
+  for (
+    const [path, type] of [
+      ["/", "text/html"],
+      ["/ws_server_page.js", "text/javascript"],
+      ["/ws_server_page.css", "text/css"],
+    ]
+  ) {
+    const response = await fetch(`http://127.0.0.1:${server.port}${path}`);
+    const body = await response.text();
+    assert.equal(response.status, 200, path);
+    assert.match(response.headers.get("content-type") ?? "", new RegExp(`^${type}`), path);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'none'/, path);
+    assert.match(csp, /script-src 'self'/, path);
+    assert.match(csp, /style-src 'self'/, path);
+    assert.match(csp, /connect-src 'self'/, path);
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff", path);
+    if (path === "/") {
+      // Nothing inline is left for the policy to block.
+      assert.doesNotMatch(body, /<style|<script>|\son[a-z]+=/);
+      assert.match(body, /<script src="ws_server_page.js" defer><\/script>/);
+    }
+  }
+});
+
 Deno.test(
   "the ws_server page echoes a message in headless Chromium",
   { ignore: NO_CHROMIUM },
@@ -108,6 +138,12 @@ Deno.test(
       const loaded = devtools.nextEvent("Page.loadEventFired");
       await devtools.send("Page.navigate", { url: `http://127.0.0.1:${server.port}/` }, sessionId);
       await loaded;
+      // The style sheet is a same-origin file now: its rules apply under `style-src 'self'`.
+      const styled = await devtools.send("Runtime.evaluate", {
+        expression: `getComputedStyle(document.getElementById("log")).whiteSpace`,
+        returnByValue: true,
+      }, sessionId) as { result: { value: string } };
+      assert.equal(styled.result.value, "pre-wrap");
       // The page script: connect, send once open, and resolve with the log once the echo is in.
       const script = `new Promise((resolve, reject) => {
       const go = () => {

@@ -249,7 +249,10 @@ Deno.test("ws_server answers plain HTTP: the page, 404, 426, 400 and 403", async
   const base = `http://127.0.0.1:${server.port}`;
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);
-  assert.match(await page.text(), /new WebSocket/);
+  assert.match(await page.text(), /<script src="ws_server_page.js" defer>/);
+  const script = await fetch(`${base}/ws_server_page.js`);
+  assert.equal(script.status, 200);
+  assert.match(await script.text(), /new WebSocket/);
   const missing = await fetch(`${base}/missing`);
   assert.equal(missing.status, 404);
   assert.match(await missing.text(), /try/);
@@ -289,7 +292,8 @@ Deno.test("ws_server answers plain HTTP: the page, 404, 426, 400 and 403", async
   );
   assert.match(
     await rawRequest("GET /missing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
-    /Nothing at \/missing: try \/, \/echo or \/broadcast\n$/,
+    // The page's script and style are listed too: they are real paths.
+    /Nothing at \/missing: try \/, \/ws_server_page.css, \/ws_server_page.js, \/echo or \/broadcast\n$/,
   );
   assert.match(
     await rawRequest(`GET / HTTP/1.1\r\n${"X-Long: y\r\n".repeat(2000)}\r\n`),
