@@ -37,3 +37,4 @@ export * from "./pipe_stdio.ts";
 export * from "./progress_bar.ts";
 export * from "./run_command.ts";
 export * from "./tls_files.ts";
+export * from "./ws_client_session.ts";

@@ -34,9 +34,10 @@
  * @module
  */
 export * from "./accept_http_upgrade.ts";
+export * from "./broadcast_frames.ts";
+export * from "./client_socket.ts";
 export * from "./connect_websocket.ts";
 export * from "./websocket_client.ts";
-export * from "./broadcast_frames.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";
 export * from "./websocket_decoder.ts";
@@ -46,5 +47,5 @@ export * from "./websocket_handshake.ts";
 export * from "./websocket_protocol_error.ts";
 export * from "./websocket_upgrade.ts";
 export * from "./ws_server.ts";
-export * from "./ws_worker.ts";
 export * from "./ws_server_page.ts";
+export * from "./ws_worker.ts";
