@@ -31,6 +31,7 @@ export * from "./cli_options.ts";
 export * from "./deflate_flags.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
+export * from "./format_proxy_summary.ts";
 export * from "./hex_dump.ts";
 export * from "./log.ts";
 export * from "./pipe_stdio.ts";
