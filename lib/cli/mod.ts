@@ -29,6 +29,7 @@
 export * from "./cli.ts";
 export * from "./cli_options.ts";
 export * from "./deflate_flags.ts";
+export * from "./explain_udp_error.ts";
 export * from "./format_bytes.ts";
 export * from "./format_count.ts";
 export * from "./format_proxy_summary.ts";
