@@ -5,49 +5,18 @@
  * once, and keeps only files whose size and SHA-256 check out. Pair it with
  * `scripts/file_send.ts`.
  *
- * ```text
- * file_send.ts                                    file_receive.ts
- *   | -- frame {"type":"file","version":1,            |
- *   |           "name":"x.bin","size":N} ----------> |  name safe?
- *   | <-- frame {"type":"challenge","nonce":...} ---- |  only with --secret: a fresh nonce
- *   | -- frame {"type":"auth","hmac":...} ---------> |  HMAC(secret, nonce + header)? else
- *   |                                                 |  "wrong secret", nothing written
- *   |                                                 |  N <= --max-size?
- *   |                                                 |  x.bin exists (no --overwrite)?
- *   | <-- frame {"type":"resume","offset":K,          |  K = size of .x.bin.part (0 if none)
- *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} + close)
- *   | -- frame {"type":"start","offset":S} --------> |  S = K if the sender's first K bytes
- *   |                                                 |  hash the same, else 0 (start over)
- *   | -- raw bytes S..N of the file ---------------> |  appended to .x.bin.part, hashed
- *   | -- 32 raw bytes: SHA-256 of bytes 0..N ------> |
- *   | <-- frame {"type":"verdict","ok":true,...} ---- |  match: rename .x.bin.part -> x.bin
- *                                                     |  mismatch: delete, {"ok":false,...}
- * ```
- *
- * A frame is a 4-byte big-endian length and that much UTF-8 JSON (16 KiB at
- * most). Nothing appears under the file's real name until it is verified;
- * an interrupted transfer leaves only the hidden `.NAME.part`, which the next
- * send of the same name resumes from. Names are plain file names: `../x`,
- * `/etc/x`, `a/b` and names starting with `.` are refused.
- *
- * Who may send: without a secret, anyone who can reach the port. With
- * `--secret-file PATH` (or `--secret TEXT`, or `FILE_TRANSFER_SECRET` with
- * `--allow-env=FILE_TRANSFER_SECRET`) the receiver answers each header with a
- * random challenge and writes nothing until the sender proves it knows the
- * same secret (an HMAC; the secret never crosses the wire, and a recorded
- * exchange cannot be replayed). Wrong guesses from one address get slower.
- * The file itself is still readable on the wire without TLS: off loopback,
- * use `--secret-file` together with `--tls-cert`.
+ * The protocol (a framed JSON header, an optional challenge, a resume offset, the raw bytes and
+ * their SHA-256, a verdict) is drawn step by step in the README's File transfer section. Nothing
+ * appears under a file's real name until it is verified; an interrupted transfer leaves only the
+ * hidden `.NAME.part`, which the next send resumes from. Without a secret anyone who can reach
+ * the port may send: `--secret-file PATH` (README, "Who may send") asks each sender for proof,
+ * and `--tls-cert`/`--tls-key` keep the file itself off the wire.
  *
  * Run:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 --allow-read=received --allow-write=received \
  *   scripts/file_receive.ts
- * deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \
- *   scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
- * deno run --allow-net=127.0.0.1 --allow-read=received,secret.txt --allow-write=received \
- *   scripts/file_receive.ts --secret-file secret.txt
  * ```
  *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
@@ -246,10 +215,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   let secret;
   try {
-    const text = await resolveSecret({
-      secret: values.secret,
-      secretFile: values["secret-file"],
-    });
+    const text = await resolveSecret({ secret: values.secret, secretFile: values["secret-file"] });
     secret = text === undefined ? undefined : await importSecret(text);
   } catch (error) {
     console.error(`error: ${lowercase((error as Error).message)}`);

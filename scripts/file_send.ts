@@ -7,8 +7,8 @@
  * command again later resumes too. Exits 0 only once the receiver has checked
  * the file's size and SHA-256 and saved it.
  *
- * The protocol (framed JSON headers, then the raw bytes and their SHA-256) is drawn in
- * `scripts/file_receive.ts` and the README; `--secret-file PATH` (or `--secret`,
+ * The protocol (framed JSON headers, then the raw bytes and their SHA-256) is drawn in the
+ * README's File transfer section; `--secret-file PATH` (or `--secret`,
  * `FILE_TRANSFER_SECRET`) answers a receiver's challenge, `--tls --ca FILE` encrypts the file.
  *
  * Run (with `deno task file-receive` in another terminal):
