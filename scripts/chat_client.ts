@@ -18,23 +18,10 @@
  * printf 'hello\n/who\n' | deno run --allow-net=127.0.0.1 scripts/chat_client.ts --nick alice
  * ```
  *
- * prints the greeting, `*** You are alice. ...`, `*** 1 in #lobby: alice`,
- * then exits 0 once the server has answered and closed.
- *
- * With `--nick`, nothing from stdin is sent until the server has accepted the
- * nick (`*** You are alice`); a refused nick (`*** error: ...`) exits 1 with
- * the server's reason, and a peer that echoes `/nick alice` back is named as
- * the echo server it probably is.
- *
- * Over TLS (a server started with `--tls-cert`/`--tls-key`), with the test CA for loopback:
- *
- * ```sh
- * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \
- *   --tls --ca tests/fixtures/ca.crt --nick alice
- * ```
- *
- * Lines from the server are sanitised again before printing: a client should
- * not trust a server with its terminal either.
+ * prints the greeting, `*** You are alice. ...`, `*** 1 in #lobby: alice`, then exits 0 once
+ * the server has answered and closed. Over TLS: `deno task chat-client-tls` (README, "The chat
+ * over TLS"). With `--nick`, nothing from stdin is sent until the server has accepted the nick.
+ * Lines from the server are sanitised again: a client should not trust a server with its terminal.
  *
  * Built on `Deno.connect` (`Deno.startTls` with `--tls`), wrapped by `connectTcp` in
  * lib/tcp/connect_tcp.ts (timeout, advice).
@@ -43,56 +30,32 @@
  */
 
 import { ChunkReader } from "../lib/io/chunk_reader.ts";
+import { readChatLines, TlsAnswerError } from "../lib/chat/read_chat_lines.ts";
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { readCaFile } from "../lib/cli/tls_files.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
-import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
-import { LineDecoder } from "../lib/framing/line_decoder.ts";
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
-import { sanitizeText } from "../lib/chat/sanitize_text.ts";
 import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { writeAll } from "../lib/io/write_all.ts";
 
-/** Lines from the server longer than this are cut off (the server sends far shorter ones). */
-const MAX_SERVER_LINE = 65_536;
 /** After /quit on Ctrl+C, how long to wait for the server's goodbye, in ms. */
 const QUIT_WAIT_MS = 1_000;
 /** How long to wait for the server's answer to `/nick`, in ms. */
 const NICK_WAIT_MS = 5_000;
 
 const encoder = new TextEncoder();
+/** What a TLS answer to our plain text means for the user. */
+const TLS_ADVICE = "the server answered with a TLS alert: it speaks TLS, not the chat's plain " +
+  "text (try --tls, and --ca FILE for a self-signed certificate)";
 
-/** Yields every line the server sends, sanitised, until it closes the connection. */
-async function* serverLines(conn: Deno.Conn): AsyncGenerator<string> {
-  const reader = new ChunkReader(conn);
-  const decoder = new LineDecoder({ maxLineLength: MAX_SERVER_LINE });
-  for (let chunk, first = true; (chunk = await reader.read()) !== null; first = false) {
-    // A TLS alert record (type 21, version 3.x) is what a TLS server answers to plain text.
-    if (first && chunk[0] === 0x15 && chunk[1] === 0x03) {
-      throw new PeerMismatch(
-        "the server answered with a TLS alert: it speaks TLS, not the chat's plain text " +
-          "(try --tls, and --ca FILE for a self-signed certificate)",
-      );
-    }
-    decoder.push(chunk);
-    for (;;) {
-      let line: string | null;
-      try {
-        line = decoder.next();
-      } catch (error) {
-        if (!(error instanceof FrameTooLargeError)) throw error;
-        line = `(a line of ${error.size} bytes from the server was dropped)`;
-      }
-      if (line === null) break;
-      yield sanitizeText(line);
-    }
-  }
-  decoder.end();
-  for (let line; (line = decoder.next()) !== null;) yield sanitizeText(line);
+/** An error as the user reads it: a TLS answer is worded with the flags that fix it. */
+function describe(error: unknown): string {
+  if (error instanceof TlsAnswerError) return TLS_ADVICE;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function print(line: string): Promise<void> {
@@ -101,9 +64,6 @@ function print(line: string): Promise<void> {
 
 /** Why `/nick` did not work: the server's reason, or what the peer seems to be. */
 class NickRefused extends Error {}
-
-/** The peer is not a chat server, as far as its first bytes show. */
-class PeerMismatch extends Error {}
 
 /**
  * Sends `/nick NAME` and prints the server's lines until it accepts (`*** You are NAME`) or
@@ -141,11 +101,8 @@ async function pickNick(
         );
       }
       if (first && !line.startsWith("*** ")) {
-        throw new NickRefused(
-          `${where} does not greet like chat_server.ts (it sent ${
-            JSON.stringify(line.slice(0, 60))
-          })`,
-        );
+        const sent = JSON.stringify(line.slice(0, 60));
+        throw new NickRefused(`${where} does not greet like chat_server.ts (it sent ${sent})`);
       }
       await print(line);
       if (line.startsWith(`*** You are ${nick}`)) return;
@@ -218,14 +175,10 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     Deno.exit(1);
   }
 
+  const tls = values.tls || caCerts !== undefined;
   let conn: Deno.Conn;
   try {
-    conn = await connectTcp({
-      hostname,
-      port: values.port,
-      tls: values.tls || caCerts !== undefined,
-      caCerts,
-    });
+    conn = await connectTcp({ hostname, port: values.port, tls, caCerts });
   } catch (error) {
     console.error(`error: ${error instanceof ConnectError ? error.message : error}`);
     if (error instanceof ConnectError && error.code === "permission") {
@@ -237,7 +190,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   new Logger({ level: logLevel(values) }).debug(
     `connected to ${where} from ${formatAddr(conn.localAddr)}`,
   );
-  const lines = serverLines(conn);
+  const lines = readChatLines(conn);
 
   // Whether we asked to leave (Ctrl+C, a typed /quit, or the end of stdin): then the server
   // closing the connection is the expected end, not something to report.
@@ -261,7 +214,7 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     closeQuietly(conn);
     // Ctrl+C while waiting for the answer: the user left, nothing went wrong.
     if (leaving) Deno.exit(0);
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
+    console.error(`error: ${describe(error)}`);
     Deno.exit(1);
   }
 
@@ -276,8 +229,8 @@ export async function main(args: string[] = Deno.args): Promise<void> {
     for await (const line of lines) await print(line);
     if (!leaving) console.error("*** connection closed by the server");
   } catch (error) {
-    if (error instanceof PeerMismatch) {
-      console.error(`error: ${error.message}`);
+    if (error instanceof TlsAnswerError) {
+      console.error(`error: ${TLS_ADVICE}`);
       Deno.exit(1);
     }
     if (!(leaving && isDisconnectError(error))) {

@@ -1,53 +1,19 @@
 /**
  * # File receiver
  *
- * Receives files over TCP (or TLS) into a directory, any number of senders at
- * once, and keeps only files whose size and SHA-256 check out. Pair it with
- * `scripts/file_send.ts`.
+ * Receives files over TCP (or TLS) into a directory, any number of senders at once, and keeps
+ * only files whose size and SHA-256 check out. Pair it with `scripts/file_send.ts`.
  *
- * ```text
- * file_send.ts                                    file_receive.ts
- *   | -- frame {"type":"file","version":1,            |
- *   |           "name":"x.bin","size":N} ----------> |  name safe?
- *   | <-- frame {"type":"challenge","nonce":...} ---- |  only with --secret: a fresh nonce
- *   | -- frame {"type":"auth","hmac":...} ---------> |  HMAC(secret, nonce + header)? else
- *   |                                                 |  "wrong secret", nothing written
- *   |                                                 |  N <= --max-size?
- *   |                                                 |  x.bin exists (no --overwrite)?
- *   | <-- frame {"type":"resume","offset":K,          |  K = size of .x.bin.part (0 if none)
- *   |            "sha256":"<hex of bytes 0..K>"} ---- |  (or a verdict {"ok":false} + close)
- *   | -- frame {"type":"start","offset":S} --------> |  S = K if the sender's first K bytes
- *   |                                                 |  hash the same, else 0 (start over)
- *   | -- raw bytes S..N of the file ---------------> |  appended to .x.bin.part, hashed
- *   | -- 32 raw bytes: SHA-256 of bytes 0..N ------> |
- *   | <-- frame {"type":"verdict","ok":true,...} ---- |  match: rename .x.bin.part -> x.bin
- *                                                     |  mismatch: delete, {"ok":false,...}
- * ```
- *
- * A frame is a 4-byte big-endian length and that much UTF-8 JSON (16 KiB at
- * most). Nothing appears under the file's real name until it is verified;
- * an interrupted transfer leaves only the hidden `.NAME.part`, which the next
- * send of the same name resumes from. Names are plain file names: `../x`,
- * `/etc/x`, `a/b` and names starting with `.` are refused.
- *
- * Who may send: without a secret, anyone who can reach the port. With
- * `--secret-file PATH` (or `--secret TEXT`, or `FILE_TRANSFER_SECRET` with
- * `--allow-env=FILE_TRANSFER_SECRET`) the receiver answers each header with a
- * random challenge and writes nothing until the sender proves it knows the
- * same secret (an HMAC; the secret never crosses the wire, and a recorded
- * exchange cannot be replayed). Wrong guesses from one address get slower.
- * The file itself is still readable on the wire without TLS: off loopback,
- * use `--secret-file` together with `--tls-cert`.
+ * The protocol (framed JSON header, challenge, resume offset, raw bytes, SHA-256, verdict) is drawn
+ * in the README's File transfer section. A file appears under its real name only once verified;
+ * an interrupted one leaves `.NAME.part` to resume from. `--secret-file PATH` asks each sender for
+ * proof (README, "Who may send"); `--tls-cert`/`--tls-key` keep the file itself off the wire.
  *
  * Run:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 --allow-read=received --allow-write=received \
  *   scripts/file_receive.ts
- * deno run --allow-net=127.0.0.1 --allow-read=received,tests/fixtures --allow-write=received \
- *   scripts/file_receive.ts --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
- * deno run --allow-net=127.0.0.1 --allow-read=received,secret.txt --allow-write=received \
- *   scripts/file_receive.ts --secret-file secret.txt
  * ```
  *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
@@ -62,12 +28,10 @@
 import { parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { listenHostsOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
-import {
-  DEFAULT_MAX_FILE_SIZE,
-  FileReceiver,
-  type ReceiveResult,
-} from "../lib/file_transfer/file_receiver.ts";
-import { formatByteRate, formatBytes } from "../lib/cli/format_bytes.ts";
+import { DEFAULT_MAX_FILE_SIZE, FileReceiver } from "../lib/file_transfer/file_receiver.ts";
+import { describeReceiveOutcome } from "../lib/cli/describe_receive_outcome.ts";
+import { ensureWritableDir } from "../lib/cli/ensure_writable_dir.ts";
+import { formatBytes } from "../lib/cli/format_bytes.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { encodeBusyVerdict } from "../lib/file_transfer/file_transfer_protocol.ts";
 import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.ts";
@@ -81,24 +45,14 @@ import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
 /** The flags that set the listening address, for the advice when it cannot be bound. */
 const LISTEN_FLAGS = { portFlag: "--port", hostFlag: "--host" };
 
-/** Totals printed at shutdown. */
+/** Totals printed at shutdown: files saved, transfers that saved nothing, bytes received. */
 export interface ReceiveStats {
-  /** Files saved. */
   saved: number;
-  /** Transfers that did not end with a saved file. */
   unsaved: number;
-  /** File bytes received over the network. */
   bytes: number;
 }
 
-/**
- * Returns a connection handler that receives one file per connection and logs the outcome.
- *
- * @param receiver Where files go.
- * @param log Where outcomes are logged.
- * @param stats Counters updated as transfers end.
- * @returns The handler for {@linkcode serveTcp}.
- */
+/** A handler for {@linkcode serveTcp}: one file per connection, its outcome logged and counted. */
 export function receiveHandler(receiver: FileReceiver, log: Logger, stats: ReceiveStats) {
   return async (conn: Deno.Conn, ctx: ConnectionContext): Promise<void> => {
     const peer = `#${ctx.id} ${formatAddr(ctx.remoteAddr)}`;
@@ -107,55 +61,18 @@ export function receiveHandler(receiver: FileReceiver, log: Logger, stats: Recei
       signal: ctx.signal,
       // An arrow, not `ctx.touch` itself: touch() is a method that needs its `this`.
       touch: () => ctx.touch(),
-      onStart: (name, size, offset) =>
-        log.info(
-          `${peer} receiving ${name} (${formatBytes(size)})${
-            offset > 0 ? `, resuming at ${formatBytes(offset)}` : ""
-          }`,
-        ),
+      onStart: (name, size, offset) => {
+        const resuming = offset > 0 ? `, resuming at ${formatBytes(offset)}` : "";
+        log.info(`${peer} receiving ${name} (${formatBytes(size)})${resuming}`);
+      },
     });
     stats.bytes += result.received;
     const seconds = (performance.now() - started) / 1000;
-    logOutcome(log, peer, result, seconds);
+    const { level, message } = describeReceiveOutcome(result, seconds);
+    log[level](`${peer} ${message}`);
     if (result.status === "saved") stats.saved++;
     else stats.unsaved++;
   };
-}
-
-function logOutcome(log: Logger, peer: string, result: ReceiveResult, seconds: number): void {
-  const name = result.name ?? "(no header)";
-  switch (result.status) {
-    case "saved":
-      log.info(
-        `${peer} saved ${result.path}: ${formatBytes(result.size ?? 0)} verified, ${
-          formatBytes(result.received)
-        } received in ${seconds.toFixed(2)} s (${
-          formatByteRate(result.received, seconds)
-        }), sha256 ${result.sha256}`,
-      );
-      break;
-    case "interrupted":
-      if (result.name === undefined) {
-        log.debug(`${peer} left before sending a header`);
-      } else {
-        const have = result.offset + result.received;
-        log.warn(
-          `${peer} ${name} interrupted at ${formatBytes(have)} of ${
-            formatBytes(result.size ?? 0)
-          } (${result.reason}); ${have > 0 ? `kept .${name}.part for resuming` : "nothing kept"}`,
-        );
-      }
-      break;
-    case "refused":
-      log.warn(`${peer} refused: ${result.reason}`);
-      break;
-    case "rejected":
-      log.warn(`${peer} rejected ${name}: ${result.reason}`);
-      break;
-    case "failed":
-      log.error(`${peer} ${result.reason}`);
-      break;
-  }
 }
 
 const CLI = {
@@ -246,10 +163,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   let secret;
   try {
-    const text = await resolveSecret({
-      secret: values.secret,
-      secretFile: values["secret-file"],
-    });
+    const text = await resolveSecret({ secret: values.secret, secretFile: values["secret-file"] });
     secret = text === undefined ? undefined : await importSecret(text);
   } catch (error) {
     console.error(`error: ${lowercase((error as Error).message)}`);
@@ -258,22 +172,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   const dir = values.dir;
   try {
-    await Deno.mkdir(dir, { recursive: true });
-    // Fail now, not at the first sender, if the directory is not ours to
-    // use: Deno's permission first, then the system's (create and remove a file).
-    await Deno.stat(dir);
-    const probe = `${dir}/.file_receive-probe-${crypto.randomUUID()}`;
-    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
-    await Deno.remove(probe);
+    // Fail now, not at the first sender, if the directory is not ours to use.
+    await ensureWritableDir(dir);
   } catch (error) {
-    const advice = error instanceof Deno.errors.NotCapable
-      ? `run with --allow-read=${dir} --allow-write=${dir}`
-      : error instanceof Deno.errors.PermissionDenied
-      ? `cannot create files in it (${
-        (error as Error).message.replace(/:.*/, "")
-      }): fix its permissions or choose another --dir`
-      : (error as Error).message;
-    console.error(`error: cannot use --dir ${dir}: ${advice}`);
+    console.error(`error: ${(error as Error).message}`);
     return 1;
   }
 
@@ -320,11 +222,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   for (const addr of group.addrs) {
     console.log(`listening on ${tls ? "tls://" : ""}${formatAddr(addr)}`);
   }
-  log.info(
-    `saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)${
-      secret ? ", from senders that know the secret" : ""
-    }`,
-  );
+  const from = secret ? ", from senders that know the secret" : "";
+  log.info(`saving files in ${dir}/ (max ${formatBytes(values["max-size"])} each)${from}`);
   for (const addr of group.addrs) {
     if (secret || isLoopback(addr.hostname)) continue;
     log.warn(
@@ -334,10 +233,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     );
   }
   await group.finished;
+  const saved = formatCount(stats.saved, "file");
   log.info(
-    `shut down: saved ${formatCount(stats.saved, "file")}, ${stats.unsaved} unsaved, ${
-      formatBytes(stats.bytes)
-    } received`,
+    `shut down: saved ${saved}, ${stats.unsaved} unsaved, ${formatBytes(stats.bytes)} received`,
   );
   return 0;
 }

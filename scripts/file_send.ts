@@ -7,31 +7,15 @@
  * command again later resumes too. Exits 0 only once the receiver has checked
  * the file's size and SHA-256 and saved it.
  *
- * ```text
- * file_send.ts                                    file_receive.ts
- *   | -- frame {"type":"file","version":1,"name","size":N} --> |
- *   | <-- frame {"type":"challenge","nonce":...} ------------- |  only with --secret
- *   | -- frame {"type":"auth","hmac":...} -------------------> |  proof, not the secret
- *   | <-- frame {"type":"resume","offset":K,"sha256":...} ---- |  K bytes already there
- *   | -- frame {"type":"start","offset":S} ----------------> |  S = K, or 0 if they differ
- *   | -- raw bytes S..N, then 32-byte SHA-256 of 0..N ------> |
- *   | <-- frame {"type":"verdict","ok":true|false,...} ------ |
- * ```
- *
- * (Full diagram and rules in `scripts/file_receive.ts`.)
+ * The protocol (framed JSON headers, then the raw bytes and their SHA-256) is drawn in the
+ * README's File transfer section; `--secret-file PATH` (or `--secret`,
+ * `FILE_TRANSFER_SECRET`) answers a receiver's challenge, `--tls --ca FILE` encrypts the file.
  *
  * Run (with `deno task file-receive` in another terminal):
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 --allow-read=photo.jpg scripts/file_send.ts photo.jpg
- * deno run --allow-net=127.0.0.1 --allow-read=photo.jpg,tests/fixtures scripts/file_send.ts \
- *   --tls --ca tests/fixtures/ca.crt photo.jpg
  * ```
- *
- * To a receiver started with a secret, give the same secret: `--secret-file PATH`
- * (add `PATH` to `--allow-read`), `--secret TEXT`, or `FILE_TRANSFER_SECRET` with
- * `--allow-env=FILE_TRANSFER_SECRET`. Only a proof computed from it is sent, but
- * the file's bytes are readable on the wire unless you use `--tls`.
  *
  * Try it: `deno run --allow-net=127.0.0.1 --allow-read=deno.json scripts/file_send.ts deno.json`
  * prints `sent deno.json: 3.9 KiB in 0.05 s (73.4 KiB/s), sha256 <64 hex digits>, verified by the
@@ -55,6 +39,7 @@ import { importSecret, resolveSecret } from "../lib/file_transfer/transfer_auth.
 import { isDisconnectError } from "../lib/net/net_errors.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { ProgressBar } from "../lib/cli/progress_bar.ts";
+import { basename } from "node:path";
 
 const CLI = {
   name: "file_send.ts",
@@ -145,10 +130,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   let secret;
   try {
-    const text = await resolveSecret({
-      secret: values.secret,
-      secretFile: values["secret-file"],
-    });
+    const text = await resolveSecret({ secret: values.secret, secretFile: values["secret-file"] });
     secret = text === undefined ? undefined : await importSecret(text);
   } catch (error) {
     console.error(`error: ${lowercase((error as Error).message)}`);
@@ -263,10 +245,6 @@ function retryReason(error: unknown): Error {
 /** Library errors say "Cannot ..."; here they follow "error: ", like the script's own messages. */
 function lowercase(message: string): string {
   return message.replace(/^Cannot /, "cannot ");
-}
-
-function basename(path: string): string {
-  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }
 
 if (import.meta.main) Deno.exit(await main());

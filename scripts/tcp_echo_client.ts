@@ -1,34 +1,22 @@
 /**
  * # TCP echo client
  *
- * Talks to an echo server in these ways:
- *
- * - interactive (stdin is a terminal): type lines, see them come back;
- * - `--message TEXT`: send one line, print the echo, exit 0;
- * - pipe (stdin is a pipe or file): stream stdin to the server and the echo to
- *   stdout byte for byte, then half-close and exit once everything came back;
- * - `--count N --interval S`: a TCP ping, one line per interval on one
- *   connection, its round-trip time, then a summary (`--json` for a program);
- * - `--bench`: many connections with messages in flight; prints throughput
- *   and round-trip latency (`--json` too).
- *
- * `--hexdump` shows the traffic on stderr the way `ncat -x` does.
+ * Talks to an echo server: type lines and see them come back (a terminal), stream stdin to
+ * stdout byte for byte (a pipe), send one `--message`, ping with `--count N --interval S`, or
+ * load it with `--bench`; `--hexdump` shows the traffic the way `ncat -x` does.
  *
  * Run (with `deno task echo-server` in another terminal):
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 scripts/tcp_echo_client.ts --message hello
- * head -c 1000000 /dev/urandom | deno run --allow-net=127.0.0.1 scripts/tcp_echo_client.ts | wc -c
- * deno run --allow-net=127.0.0.1 scripts/tcp_echo_client.ts --bench --connections 10 --in-flight 16
  * ```
  *
- * Expected: `--message hello` prints `hello`; the pipe prints `1000000`.
+ * Try it: `--message hello` prints `hello`; `head -c 1000000 /dev/urandom | deno task
+ * echo-client | wc -c` prints `1000000`.
  *
  * Built on `Deno.connect` (`Deno.connectTls` with `--tls`), wrapped by `connectTcp` in
- * lib/tcp/connect_tcp.ts (timeout, advice). Each mode is one lib call: `echoRoundTrip`
- * (lib/tcp/echo_round_trip.ts) for `--message`, `pipeStdio` (lib/cli/pipe_stdio.ts) for the
- * pipe, `tcpPing` (lib/load/tcp_ping.ts) for `--count`, `runEchoLoad` (lib/load/echo_load.ts)
- * for `--bench`.
+ * lib/tcp/connect_tcp.ts. Each mode is one lib call: `echoRoundTrip`, `pipeStdio`, `tcpPing`
+ * (lib/load/tcp_ping.ts), `runEchoLoad` (lib/load/echo_load.ts).
  *
  * @module
  */
@@ -126,12 +114,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   const target = { hostname, port: values.port, tls: values.tls || caCerts !== undefined, caCerts };
   const where = formatHostPort(hostname, values.port);
-  const session = {
-    values,
-    where,
-    tls: target.tls,
-    hooks: values.hexdump ? new HexDumper().hooks : {},
-  };
+  const hooks = values.hexdump ? new HexDumper().hooks : {};
+  const session = { values, where, tls: target.tls, hooks };
 
   try {
     if (values.bench) return await bench(target, session);
@@ -192,12 +176,9 @@ async function oneShot(
     );
     return 1;
   }
-  if (new TextDecoder().decode(echo) !== text + "\n") {
-    console.error(
-      `error: the echo differs from what was sent: ${
-        JSON.stringify(new TextDecoder().decode(echo))
-      }`,
-    );
+  const echoText = new TextDecoder().decode(echo);
+  if (echoText !== text + "\n") {
+    console.error(`error: the echo differs from what was sent: ${JSON.stringify(echoText)}`);
     return 1;
   }
   await writeAll(Deno.stdout, echo);
@@ -237,12 +218,8 @@ async function ping(conn: Deno.Conn, count: number, { values, where }: Session):
     onReply: ({ seq, bytes, rtt }) =>
       print(`${bytes} bytes from ${where}: seq=${seq} time=${rtt.toFixed(3)} ms`),
   }).finally(() => Deno.removeSignalListener("SIGINT", onInterrupt));
-  if (values.json) {
-    console.log(JSON.stringify(result));
-  } else {
-    if (result.error) console.error(`error: ${result.error}`);
-    console.log(formatTcpPingStatistics(result));
-  }
+  if (!values.json && result.error) console.error(`error: ${result.error}`);
+  console.log(values.json ? JSON.stringify(result) : formatTcpPingStatistics(result));
   return result.error === undefined && result.received > 0 ? 0 : 1;
 }
 

@@ -1,30 +1,23 @@
 /**
  * # TCP proxy with faults: a bad network between a client and its server
  *
- * Forwards each client to `--to HOST:PORT` over its own upstream
- * connection, and on the way does what real networks do: adds latency and
- * jitter, limits bandwidth, splits writes down to one byte, resets after so
- * many bytes, swallows everything, or closes after a while. Any client bug
- * that loopback hides (one `read()` taken for one message, no timeout, a
- * half-close that kills the reply) shows up here. TLS passes through
- * untouched: the proxy only moves bytes.
- *
- * Each direction streams with backpressure: the proxy reads the next chunk
- * only once the previous one is written, so a side that stops reading
- * stalls its sender and the proxy's memory stays bounded. An EOF one way is
- * passed on as a half-close and the other way keeps flowing; a reset is
- * passed on as a reset.
+ * Forwards each client to `--to HOST:PORT` over its own upstream connection, and on the way
+ * does what real networks do: latency and jitter, a bandwidth limit, writes split down to one
+ * byte, a reset after so many bytes, a blackhole, a close after a while. Client bugs that
+ * loopback hides (one `read()` taken for one message, no timeout) show up here. Each direction
+ * streams with backpressure; TLS passes through untouched.
  *
  * Run (with `deno task echo-server` in another terminal):
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 scripts/tcp_proxy.ts --to 127.0.0.1:7000 --slice 1
- * deno run --allow-net=127.0.0.1 scripts/tcp_proxy.ts --to 127.0.0.1:7000 --latency 200 --jitter 50
  * ```
  *
- * Try it: `nc 127.0.0.1 7010`, type `hello`: it comes back from the echo
- * server, one byte per write with `--slice 1` (the delay is visible). Ctrl+C
- * prints the bytes of each connection each way.
+ * Try it: `nc 127.0.0.1 7010`, type `hello`: it comes back from the echo server, one byte per
+ * write with `--slice 1`. Ctrl+C prints the bytes of each connection each way.
+ *
+ * Built on `Deno.listen` and `Deno.connect`, wrapped by `serveTcp` (lib/tcp/serve_tcp.ts) and
+ * `connectTcp`; the forwarding is `proxyConnection` in lib/proxy/proxy_connection.ts.
  *
  * @module
  */
@@ -32,7 +25,7 @@
 import { parseCliOrExit } from "../lib/cli/cli.ts";
 import { listenOptions } from "../lib/cli/cli_options.ts";
 import { formatBytes } from "../lib/cli/format_bytes.ts";
-import { formatCount } from "../lib/cli/format_count.ts";
+import { formatProxySummary } from "../lib/cli/format_proxy_summary.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort } from "../lib/net/net_addr.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
@@ -63,51 +56,15 @@ const CLI = {
       valueName: "up|down|both",
       description: "Which way the faults apply: up = client to server, down = server to client",
     },
-    latency: {
-      type: "number",
-      default: 0,
-      min: 0,
-      max: 600_000,
-      valueName: "MS",
-      description: "Delay every chunk this long",
-    },
-    jitter: {
-      type: "number",
-      default: 0,
-      min: 0,
-      max: 600_000,
-      valueName: "MS",
-      description: "And up to this much more, at random (order is kept)",
-    },
-    bandwidth: {
-      type: "integer",
-      default: 0,
-      min: 0,
-      valueName: "BYTES_PER_S",
-      description: "Forward at most this many bytes per second (0 = no limit)",
-    },
-    slice: {
-      type: "integer",
-      default: 0,
-      min: 0,
-      valueName: "BYTES",
-      description: "Forward in writes of at most this many bytes (1 = byte by byte)",
-    },
+    latency: millis("Delay every chunk this long"),
+    jitter: millis("And up to this much more, at random (order is kept)"),
+    bandwidth: bytes("Forward at most this many bytes per second (0 = no limit)", "BYTES_PER_S"),
+    slice: bytes("Forward in writes of at most this many bytes (1 = byte by byte)"),
     "slice-pause": {
-      type: "number",
+      ...millis("Pause after each sliced write, so the receiver reads the pieces apart", 10_000),
       default: 1,
-      min: 0,
-      max: 10_000,
-      valueName: "MS",
-      description: "Pause after each sliced write, so the receiver reads the pieces apart",
     },
-    "reset-after": {
-      type: "integer",
-      default: 0,
-      min: 0,
-      valueName: "BYTES",
-      description: "Reset the connection once this many bytes have passed (0 = never)",
-    },
+    "reset-after": bytes("Reset the connection once this many bytes have passed (0 = never)"),
     blackhole: {
       type: "boolean",
       description: "Read and discard: forward nothing (not even the EOF)",
@@ -141,6 +98,16 @@ const CLI = {
     "Ctrl+C prints each connection's bytes each way and the totals (--json: as JSON).",
   ],
 } as const;
+
+/** A delay flag in milliseconds; 0 (the default) turns it off. */
+function millis(description: string, max = 600_000) {
+  return { type: "number", default: 0, min: 0, max, valueName: "MS", description } as const;
+}
+
+/** A byte-count flag; 0 (the default) turns it off. */
+function bytes(description: string, valueName = "BYTES") {
+  return { type: "integer", default: 0, min: 0, valueName, description } as const;
+}
 
 type Values = ReturnType<typeof parseCliOrExit<typeof CLI.options>>["values"];
 
@@ -206,7 +173,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   const handler = async (client: Deno.Conn, ctx: ConnectionContext) => {
     const started = performance.now();
-    const who = `#${ctx.id} ${formatAddr(ctx.remoteAddr)}`;
+    const peer = formatAddr(ctx.remoteAddr);
+    const who = `#${ctx.id} ${peer}`;
     let upstream: Deno.Conn;
     try {
       upstream = await connectTcp({ ...target, timeout: 5_000, signal: ctx.signal });
@@ -214,16 +182,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
       const advice = error instanceof ConnectError ? error.message : String(error);
       // Closing the client tells it at once; it would otherwise wait for a reply.
       log.warn(`${who}: cannot reach upstream, closing the client: ${advice}`);
-      records.add({
-        id: ctx.id,
-        client: formatAddr(ctx.remoteAddr),
-        end: "refused",
-        up: 0,
-        down: 0,
-        upWrites: 0,
-        downWrites: 0,
-        ms: 0,
-      });
+      const nothing = { up: 0, down: 0, upWrites: 0, downWrites: 0, ms: 0 };
+      records.add({ id: ctx.id, client: peer, end: "refused", ...nothing });
       return;
     }
     log.info(`${who} connected, forwarding to ${where}`);
@@ -244,7 +204,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     const ms = Math.round(performance.now() - started);
     records.add({
       id: ctx.id,
-      client: formatAddr(ctx.remoteAddr),
+      client: peer,
       end,
       up: result.up.bytes,
       down: result.down.bytes,
@@ -281,25 +241,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   await server.finished;
 
   const summary = records.summary;
-  console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
+  console.log(values.json ? JSON.stringify(summary) : formatProxySummary(summary));
   return 0;
-}
-
-/** The text form of the summary: one line per connection, then the totals. */
-function formatSummary(summary: ProxySummary): string {
-  const lines = summary.connections.map((c) =>
-    `#${c.id} ${c.client} ${c.end} after ${c.ms} ms: up ${formatBytes(c.up)}, down ${
-      formatBytes(c.down)
-    }`
-  );
-  if (summary.omitted > 0) lines.unshift(`(${summary.omitted} older connections not listed)`);
-  const t = summary.total;
-  lines.push(
-    `total: ${formatCount(t.connections, "connection")}, up ${
-      formatBytes(t.up)
-    } (client to server), down ${formatBytes(t.down)} (server to client)`,
-  );
-  return lines.join("\n");
 }
 
 if (import.meta.main) Deno.exit(await main());

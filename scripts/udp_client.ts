@@ -1,45 +1,35 @@
 /**
  * # UDP client: one-shot, ping, bench and stdin modes
  *
- * The textbook UDP client sends one datagram and blocks forever in
- * `recvfrom` when it, or the reply, is lost. This one treats loss as normal:
- * every wait has a timeout, requests are resent, and replies are matched to
- * requests so duplicates and strays are recognised.
- *
- * - `--message TEXT`: send TEXT as one datagram, wait `--timeout` for the
- *   reply, resend up to `--retries` times, print the reply, exit 0 (1 when no
- *   reply came). Works with any request/response UDP server.
- * - `--ping` (or `--count N`): one probe every `--interval`, each carrying a
- *   sequence number and its send time; one line per reply, then a summary
- *   like `ping`'s with loss, duplicates, reordering and RTT statistics.
- * - `--bench`: datagrams in flight (`--in-flight`) for `--duration`;
- *   round trips per second and RTT percentiles.
- * - otherwise (stdin): each input line is a datagram; each reply is printed.
- *
- * Ping, bench and stdin modes put a 16-byte header (sequence number, send
- * time) in each datagram, so they need an echo server.
+ * The textbook UDP client sends one datagram and blocks forever in `recvfrom` when it, or the
+ * reply, is lost. This one treats loss as normal: every wait has a timeout, requests are resent,
+ * and replies are matched to requests so duplicates and strays are recognised. Modes:
+ * `--message TEXT` (one datagram, any request/response server), `--ping`/`--count N` (loss,
+ * duplicates, reordering and RTT, like `ping`), `--bench`, and stdin lines; all but `--message`
+ * put a 16-byte header (sequence number, send time) in each datagram, so they need an echo server.
  *
  * Run (with `deno task udp-server` in another terminal):
  *
  * ```sh
  * deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_client.ts --message hello
- * deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_client.ts --count 5 --interval 0.2
- * deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_client.ts --bench --in-flight 16
- * printf 'one\ntwo\n' | deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_client.ts
  * ```
  *
- * Expected: `--message hello` prints `hello`; the ping prints five
+ * Try it: `--message hello` prints `hello`; `--count 5 --interval 0.2` prints five
  * `64 bytes from 127.0.0.1:7001: seq=N time=0.1 ms` lines and
- * `5 datagrams transmitted, 5 received, 0% loss, ...`; the pipe prints `one`, `two`.
+ * `5 datagrams transmitted, 5 received, 0% loss, ...`.
+ *
+ * Built on `Deno.listenDatagram` and `socket.send`/`socket.receive`, wrapped by
+ * `DatagramRequester` in lib/udp/datagram_requester.ts (timeouts, resends, matching).
  *
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { type CliValues, parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
+import { explainUdpError } from "../lib/cli/explain_udp_error.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";
 import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
 import { formatUdpPingSummary, udpPing } from "../lib/load/udp_ping.ts";
@@ -54,9 +44,6 @@ import {
   encodeEchoProbe,
   MAX_UDP_PAYLOAD,
 } from "../lib/udp/echo_probe.ts";
-import { FrameTooLargeError } from "../lib/framing/frame_errors.ts";
-import { UnstableNetError } from "../lib/udp/listen_udp.ts";
-import { ListenError } from "../lib/net/net_errors.ts";
 import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
@@ -132,15 +119,11 @@ const CLI = {
   ],
 } as const;
 
-function parseFlags(args: string[]) {
-  return parseCliOrExit(args, CLI).values;
-}
-/** The parsed flags, typed from `CLI`. */
-type Values = ReturnType<typeof parseFlags>;
+type Values = CliValues<typeof CLI.options>;
 
 /** Runs the client from command-line flags and returns the exit code. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const values = parseFlags(args);
+  const { values } = parseCliOrExit(args, CLI);
   const modes =
     [values.message !== undefined, values.ping || values.count !== undefined, values.bench]
       .filter(Boolean).length;
@@ -157,7 +140,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     if (values.ping || values.count !== undefined) return await ping(hostname, values);
     return await lines(hostname, values);
   } catch (error) {
-    console.error(`error: ${explainError(error, hostname, values.port)}`);
+    const target = { hostname, port: values.port, headerSize: ECHO_PROBE_HEADER_SIZE };
+    console.error(`error: ${explainUdpError(error, target)}`);
     if (error instanceof Deno.errors.NotCapable) {
       console.error(`run: ${formatRunCommand(["--unstable-net", allowNetFlag([values.host])])}`);
     }
@@ -211,9 +195,7 @@ async function ping(hostname: string, values: Values): Promise<number> {
     signal: stop.signal,
     onLine: values.quiet || values.json ? undefined : (line) => console.log(line),
   }).finally(stopListening);
-  console.log(
-    values.json ? JSON.stringify(summary) : formatUdpPingSummary(summary).join("\n"),
-  );
+  console.log(values.json ? JSON.stringify(summary) : formatUdpPingSummary(summary).join("\n"));
   return summary.received > 0 ? 0 : 1;
 }
 
@@ -229,11 +211,10 @@ async function bench(hostname: string, values: Values): Promise<number> {
   });
   console.log(values.json ? JSON.stringify(report) : formatDatagramBench(report));
   if (report.lost > 0) {
+    const lost = formatCount(report.lost, "datagram");
     console.error(
-      `note: ${
-        formatCount(report.lost, "datagram")
-      } got no echo within ${values.timeout} s; a rate-limited ` +
-        `server drops the excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)`,
+      `note: ${lost} got no echo within ${values.timeout} s; a rate-limited server drops the ` +
+        "excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)",
     );
   }
   if (report.roundTrips === 0) {
@@ -278,8 +259,7 @@ async function lines(hostname: string, values: Values): Promise<number> {
           seq,
           encodeEchoProbe(seq, { payload: encoder.encode(line) }),
         );
-        const probe = decodeEchoProbe(reply.data);
-        await writeStdout(decoder.decode(probe?.payload) + "\n");
+        await writeStdout(decoder.decode(decodeEchoProbe(reply.data)?.payload) + "\n");
       } catch (error) {
         if (!(error instanceof DatagramTimeoutError)) throw error;
         unanswered++;
@@ -290,32 +270,6 @@ async function lines(hostname: string, values: Values): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
   return unanswered > 0 ? 1 : 0;
-}
-
-/** Turns errors from binding or sending into advice. */
-function explainError(error: unknown, hostname: string, port: number): string {
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const where = formatHostPort(hostname, port);
-  if (error instanceof Deno.errors.NotCapable) {
-    return `permission denied: run with --allow-net=${host} to send to ${where} (and --unstable-net)`;
-  }
-  if (error instanceof FrameTooLargeError) {
-    return `${error.message}: a UDP datagram holds at most ${MAX_UDP_PAYLOAD} bytes, ` +
-      `${ECHO_PROBE_HEADER_SIZE} of them our header`;
-  }
-  // listenUdp's messages already say what to do.
-  if (error instanceof UnstableNetError) return error.message;
-  if (error instanceof ListenError) {
-    // A remote server means binding the wildcard address: both need permission.
-    const wildcard = ["0.0.0.0", "::"].includes(error.hostname);
-    if (error.cause instanceof Deno.errors.NotCapable && wildcard) {
-      const bound = error.hostname === "::" ? "[::]" : error.hostname;
-      return `permission denied: run with --allow-net=${bound},${host} to bind ${bound} ` +
-        `and send to ${where}`;
-    }
-    return error.message;
-  }
-  return `cannot talk to ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** `-v`: which local port the replies come back to (what a packet capture shows). */

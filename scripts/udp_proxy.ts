@@ -26,7 +26,7 @@
  * @module
  */
 
-import { parseCliOrExit } from "../lib/cli/cli.ts";
+import { listenOptions, parseCliOrExit } from "../lib/cli/cli.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { onShutdownSignal } from "../lib/net/shutdown_signals.ts";
@@ -45,20 +45,7 @@ const CLI = {
     "deno run --unstable-net --allow-net=127.0.0.1 scripts/udp_proxy.ts --to HOST:PORT [faults]",
   ],
   options: {
-    host: {
-      type: "string",
-      default: "127.0.0.1",
-      valueName: "HOST",
-      description: "Address to bind (0.0.0.0 or :: to expose it)",
-    },
-    port: {
-      type: "integer",
-      short: "p",
-      default: 7011,
-      min: 0,
-      max: 65535,
-      description: "Port to listen on (0 = any free port)",
-    },
+    ...listenOptions(7011),
     to: {
       type: "string",
       default: "127.0.0.1:7001",

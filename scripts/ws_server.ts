@@ -1,40 +1,19 @@
 /**
  * # WebSocket server: echo and broadcast
  *
- * A WebSocket server (RFC 6455) on our own TCP/TLS server and WebSocket lib, holding the limits
- * a public server needs: message size checked from frame headers, a bounded send queue per
- * client, an Origin check against cross-site WebSocket hijacking, idle timeouts with heartbeat
- * pings, and a Close frame with the right code for every protocol error.
- *
- * - `/echo`: every text or binary message comes back unchanged.
- * - `/broadcast`: every message goes to every other client; a client that stops reading is
- *   closed (1008) once its send queue is full, and the others are unaffected.
- * - `GET /`: a small page to try both from a browser.
- *
- * Compression (permessage-deflate, RFC 7692) is agreed with every client that offers it, for
- * messages of at least `--deflate-threshold` bytes; `--no-deflate` turns it off. A broadcast
- * message is compressed once for all the clients that agreed.
+ * A WebSocket server (RFC 6455): `/echo` sends every message back, `/broadcast` sends it to
+ * every other client, `GET /` is a page to try both. It holds the limits a public server needs:
+ * message size checked from frame headers, a bounded send queue per client, Origin and Host
+ * checks, heartbeat pings, and a Close frame with the right code for every protocol error.
  *
  * Run:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 scripts/ws_server.ts
- * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/ws_server.ts \
- *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
  * ```
  *
- * On Linux, `--workers N` (or `auto`) runs N Web Workers, each listening on the port with
- * `reusePort` (needs `--unstable-net` and `--allow-read=scripts,lib` for the workers' code);
- * `/broadcast` messages cross workers over a `BroadcastChannel`:
- *
- * ```sh
- * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/ws_server.ts \
- *   --workers auto
- * ```
- *
- * Try it: open http://127.0.0.1:8080/ in a browser, or
- * `deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi`
- * prints `hi`.
+ * Try it: open http://127.0.0.1:8080/ in a browser, or run `deno task ws-client
+ * ws://127.0.0.1:8080/echo --message hi`: it prints `hi`.
  *
  * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
  * lib/tcp/serve_tcp.ts; each request upgrades with `upgradeWebSocket` in
@@ -158,26 +137,15 @@ const CLI = {
     "--workers N: N Web Workers, each listening on the same port with reusePort (Linux only:",
     "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib. /broadcast",
     "reaches clients on every worker; a crashed worker is restarted; Ctrl+C stops them all.",
-    "Origin policy: requests without Origin (non-browser clients) and from the server's own",
-    "host:port are accepted; other origins get 403 unless listed with --allow-origin.",
-    "Host check (DNS rebinding): the Host header must name this server (its address, or",
-    "localhost when bound to loopback); other names get 403 unless listed with --allow-host.",
-    "At --max-connections, clients get HTTP 503 with Retry-After; a TLS ClientHello on a plain",
-    "port gets 400 at once, saying to start the server with --tls-cert.",
-    "Compression: permessage-deflate is agreed with every client that offers it (browsers do),",
-    "with no context takeover either way: no zlib memory between messages, about 256 KiB while",
-    "one message is compressed. /broadcast compresses a message once for all who agreed.",
+    "Origin and Host checks (cross-site hijacking, DNS rebinding): other origins and names get",
+    "403 unless listed with --allow-origin or --allow-host.",
+    "Compression: permessage-deflate without context takeover, a broadcast compressed once.",
     "Try it: open http://127.0.0.1:8080/ or run",
     "  deno run --allow-net=127.0.0.1 scripts/ws_client.ts ws://127.0.0.1:8080/echo --message hi",
   ],
 } as const;
 
-/**
- * Starts the server from command-line flags and waits until it has shut down.
- *
- * @param args Command-line arguments.
- * @returns The exit code.
- */
+/** Starts the server from command-line flags; resolves with the exit code once it has shut down. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   const { values } = parseCliOrExit(args, CLI);
   if (values.root !== "echo" && values.root !== "broadcast") {
@@ -233,11 +201,8 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   console.log(`listening on ${tls ? "https" : "http"}://${formatAddr(server.addr)}/`);
   await server.finished;
   const { connections, messages } = server.stats;
-  log.info(
-    `shut down: served ${formatCount(connections, "connection")}, ${
-      formatCount(messages, "message")
-    }`,
-  );
+  const served = `${formatCount(connections, "connection")}, ${formatCount(messages, "message")}`;
+  log.info(`shut down: served ${served}`);
   return 0;
 }
 
@@ -248,11 +213,8 @@ interface WorkerData extends WsWorkerData {
 
 /** The worker side of --workers: a server whose log lines say which worker wrote them. */
 function startWorker(init: PoolWorkerInit<WorkerData>): PoolWorkerServer {
-  const log = new Logger({
-    level: init.data.quiet ? "warn" : "info",
-    write: (line) => console.error(`[w${init.index}] ${line}`),
-  });
-  return startWsWorker(init, log);
+  const write = (line: string) => console.error(`[w${init.index}] ${line}`);
+  return startWsWorker(init, new Logger({ level: init.data.quiet ? "warn" : "info", write }));
 }
 
 /** `--workers N`: this same file runs in N workers; the main thread only watches them. */
@@ -268,22 +230,17 @@ async function runWorkers(count: number, data: WorkerData, log: Logger): Promise
   log.info(`${count} workers share the port; /broadcast crosses them on a BroadcastChannel`);
   const totals = await pool.finished;
   const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
-  log.info(
-    `shut down: ${count} workers${restarted} served ${
-      formatCount(totals.connections ?? 0, "connection")
-    }, ${formatCount(totals.messages ?? 0, "message")}`,
-  );
+  const connections = formatCount(totals.connections ?? 0, "connection");
+  const messages = formatCount(totals.messages ?? 0, "message");
+  log.info(`shut down: ${count} workers${restarted} served ${connections}, ${messages}`);
   return 0;
 }
 
 /** A start error as advice: the lib's advice names no flag; ours does. */
 function listenAdvice(error: unknown, message: string): string {
-  return error instanceof ListenError
-    ? explainListenError(error, error.hostname, error.port, {
-      portFlag: "--port",
-      hostFlag: "--host",
-    })
-    : message;
+  if (!(error instanceof ListenError)) return message;
+  const flags = { portFlag: "--port", hostFlag: "--host" };
+  return explainListenError(error, error.hostname, error.port, flags);
 }
 
 if (import.meta.main) {

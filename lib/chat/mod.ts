@@ -42,6 +42,7 @@ export * from "./chat_tcp_session.ts";
 export * from "./chat_websocket_session.ts";
 export * from "./chat_workers.ts";
 export * from "./nick_registry.ts";
+export * from "./read_chat_lines.ts";
 export * from "./redis_relay.ts";
 export * from "./sanitize_text.ts";
 export * from "./tcp_member.ts";
