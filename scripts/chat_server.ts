@@ -19,21 +19,8 @@
  * It prints `listening on 127.0.0.1:7002` (TCP) and
  * `listening on http://127.0.0.1:8002/` (the page; its WebSocket is at `/chat`).
  *
- * With TLS on both ports (here the test certificate, for loopback only), it prints
- * `listening on tls://127.0.0.1:7002` and `listening on https://127.0.0.1:8002/`:
- *
- * ```sh
- * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_server.ts \
- *   --tls-cert tests/fixtures/localhost.crt --tls-key tests/fixtures/localhost.key
- * openssl s_client -quiet -connect 127.0.0.1:7002 -CAfile tests/fixtures/ca.crt
- * deno run --allow-net=127.0.0.1 --allow-read=tests/fixtures scripts/chat_client.ts \
- *   --tls --ca tests/fixtures/ca.crt --nick alice
- * ```
- *
- * Browsers get the page over `https://` and its WebSocket over `wss://`, with the same Origin
- * check. Their messages are compressed (permessage-deflate) when they are at least
- * `--deflate-threshold` bytes, a line going to many browsers compressed once; `--no-deflate`
- * turns it off.
+ * TLS, compression, several servers through Redis (`--redis`) and several cores
+ * (`--workers`) are in `--help` and in the README's chat sections, with their run commands.
  *
  * Try it, in two terminals (`nc 127.0.0.1 7002`), or open http://127.0.0.1:8002/:
  *
@@ -53,26 +40,8 @@
  * queue bounds, flood control and line limit; a WebSocket Origin check
  * refuses (403) pages from other sites.
  *
- * Several servers share rooms, nicks, `/who`, `/rooms`, `/msg` and history through Redis
- * (`lib/chat/redis_relay.ts`); each needs Redis's address in `--allow-net`:
- *
- * ```sh
- * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379
- * deno run --allow-net=127.0.0.1 scripts/chat_server.ts --redis redis://127.0.0.1:6379 \
- *   --port 7012 --http-port 8012
- * deno run --allow-net=127.0.0.1,unix:/run/redis/redis.sock --allow-read=/run/redis/redis.sock \
- *   --allow-write=/run/redis/redis.sock scripts/chat_server.ts --redis unix:///run/redis/redis.sock
- * ```
- *
- * On Linux, `--workers N` (or `auto`) runs N Web Workers on both ports (`reusePort`, so
- * `--unstable-net`; `--allow-read=scripts,lib` for the workers' code). The main thread owns
- * nicks, rooms and history (`lib/chat/worker_relay.ts`, started by `lib/chat/chat_workers.ts`),
- * so it stays one chat:
- *
- * ```sh
- * deno run --unstable-net --allow-net=127.0.0.1 --allow-read=scripts,lib scripts/chat_server.ts \
- *   --workers auto
- * ```
+ * Built on `Deno.listen` (`Deno.listenTls` with `--tls-cert`), wrapped by `serveTcp` in
+ * lib/tcp/serve_tcp.ts; `startChatServer` in lib/chat/chat_server.ts opens both ports.
  *
  * @module
  */
@@ -156,13 +125,15 @@ const CLI = {
       type: "integer",
       default: 4096,
       min: 16,
-      description: "Longest line relayed, bytes (longer: error line)",
+      valueName: "BYTES",
+      description: "Longest line relayed (longer: error line)",
     },
     "max-line-skip": {
       type: "integer",
       default: 65_536,
       min: 16,
-      description: "Unterminated line (TCP) or message (web) that disconnects, bytes",
+      valueName: "BYTES",
+      description: "Unterminated line (TCP) or message (web) that disconnects",
     },
     "flood-burst": { type: "integer", default: 20, min: 1, description: "Lines in a burst" },
     "flood-rate": { type: "number", default: 10, min: 0.01, description: "Lines per second" },
@@ -176,26 +147,36 @@ const CLI = {
       type: "integer",
       default: 1_048_576,
       min: 1024,
+      valueName: "BYTES",
       description: "Outbound queue bytes that disconnect at once",
     },
     "queue-soft": {
       type: "integer",
       default: 262_144,
       min: 1024,
+      valueName: "BYTES",
       description: "Outbound queue bytes that disconnect if held --queue-soft-seconds",
     },
-    "queue-soft-seconds": { type: "number", default: 10, min: 0.001, description: "See above" },
+    "queue-soft-seconds": {
+      type: "number",
+      default: 10,
+      min: 0.001,
+      valueName: "SECONDS",
+      description: "See above",
+    },
     "registration-timeout": {
       type: "number",
       default: 60,
       min: 0,
-      description: "Seconds to pick a nick (0: no limit)",
+      valueName: "SECONDS",
+      description: "Time to pick a nick (0: no limit)",
     },
     "idle-timeout": {
       type: "number",
       default: 0,
       min: 0,
-      description: "Seconds without input before disconnect (0: off)",
+      valueName: "SECONDS",
+      description: "Time without input before disconnect (0: off)",
     },
     redis: {
       type: "string",
@@ -217,7 +198,8 @@ const CLI = {
       type: "number",
       default: 30,
       min: 0.1,
-      description: "Seconds a crashed server's nicks stay taken (refreshed every third of it)",
+      valueName: "SECONDS",
+      description: "How long a crashed server's nicks stay taken (refreshed every third of it)",
     },
     ...DEFLATE_SERVER_OPTIONS,
     ...TLS_SERVER_OPTIONS,
