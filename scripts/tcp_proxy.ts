@@ -34,7 +34,7 @@ import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/ser
 import { StreamFaultSchedule } from "../lib/proxy/fault_schedule.ts";
 import { type HostPort, parseHostPort } from "../lib/proxy/parse_host_port.ts";
 import { type DirectionOptions, proxyConnection } from "../lib/proxy/proxy_connection.ts";
-import { ProxyRecords, type ProxySummary, recordEnd } from "../lib/proxy/proxy_records.ts";
+import { ProxyRecords, recordEnd } from "../lib/proxy/proxy_records.ts";
 
 const CLI = {
   name: "tcp_proxy.ts",

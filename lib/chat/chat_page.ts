@@ -22,6 +22,7 @@ import PAGE_HTML from "./chat_page.html" with { type: "text" };
 import PAGE_CSS from "./chat_page.css" with { type: "text" };
 import PAGE_JS from "./chat_page.js" with { type: "text" };
 import type { HttpPage } from "../websocket/accept_http_upgrade.ts";
+import { SAME_ORIGIN_PAGE_HEADERS, sameOriginPages } from "../websocket/same_origin_pages.ts";
 
 /** The path of the chat's WebSocket endpoint, as the page connects to it. */
 export const CHAT_WEBSOCKET_PATH = "/chat";
@@ -29,32 +30,8 @@ export const CHAT_WEBSOCKET_PATH = "/chat";
 /** The page's HTML: a complete document that loads `chat_page.css` and `chat_page.js`. */
 export const CHAT_PAGE_HTML: string = PAGE_HTML;
 
-/**
- * The headers every file of the page is served with, besides its `Content-Type`.
- * `script-src 'self'` and `style-src 'self'` allow the page's two files and nothing inline;
- * `connect-src 'self'` covers the WebSocket to the same host and port.
- */
-export const CHAT_PAGE_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy": [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-  // One request per connection: the server speaks just enough HTTP to serve the page and upgrade.
-  Connection: "close",
-};
-
-function page(contentType: string, body: string): HttpPage {
-  return { headers: { "Content-Type": contentType, ...CHAT_PAGE_HEADERS }, body };
-}
+/** The headers every file of the page is served with, besides its `Content-Type`. */
+export const CHAT_PAGE_HEADERS: Readonly<Record<string, string>> = SAME_ORIGIN_PAGE_HEADERS;
 
 /**
  * The page's files by path, ready for `acceptHttpUpgrade`'s `pages` option: `/` (the HTML),
@@ -70,8 +47,8 @@ function page(contentType: string, body: string): HttpPage {
  * assert.match(CHAT_PAGE_PAGES["/"]?.headers?.["Content-Security-Policy"] ?? "", /script-src 'self'/);
  * ```
  */
-export const CHAT_PAGE_PAGES: Readonly<Record<string, HttpPage>> = {
-  "/": page("text/html; charset=utf-8", PAGE_HTML),
-  "/chat_page.css": page("text/css; charset=utf-8", PAGE_CSS),
-  "/chat_page.js": page("text/javascript; charset=utf-8", PAGE_JS),
-};
+export const CHAT_PAGE_PAGES: Readonly<Record<string, HttpPage>> = sameOriginPages("chat_page", {
+  html: PAGE_HTML,
+  css: PAGE_CSS,
+  js: PAGE_JS,
+});

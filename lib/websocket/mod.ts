@@ -37,6 +37,7 @@ export * from "./accept_http_upgrade.ts";
 export * from "./broadcast_frames.ts";
 export * from "./client_socket.ts";
 export * from "./connect_websocket.ts";
+export * from "./same_origin_pages.ts";
 export * from "./websocket_client.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";

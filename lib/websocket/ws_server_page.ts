@@ -14,31 +14,10 @@ import PAGE_HTML from "./ws_server_page.html" with { type: "text" };
 import PAGE_CSS from "./ws_server_page.css" with { type: "text" };
 import PAGE_JS from "./ws_server_page.js" with { type: "text" };
 import type { HttpPage } from "./accept_http_upgrade.ts";
+import { SAME_ORIGIN_PAGE_HEADERS, sameOriginPages } from "./same_origin_pages.ts";
 
-/**
- * The headers every file of the page is served with, besides its `Content-Type`.
- * `connect-src 'self'` covers the WebSocket to the same host and port (ws: and wss:).
- */
-export const WS_SERVER_PAGE_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy": [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-  "X-Content-Type-Options": "nosniff",
-  "Cache-Control": "no-store",
-  // One request per connection: the server speaks just enough HTTP to serve the page and upgrade.
-  Connection: "close",
-};
-
-function page(contentType: string, body: string): HttpPage {
-  return { headers: { "Content-Type": contentType, ...WS_SERVER_PAGE_HEADERS }, body };
-}
+/** The headers every file of the page is served with, besides its `Content-Type`. */
+export const WS_SERVER_PAGE_HEADERS: Readonly<Record<string, string>> = SAME_ORIGIN_PAGE_HEADERS;
 
 /**
  * The page's files by path, ready for `acceptHttpUpgrade`'s `pages` option: `/` (the HTML),
@@ -54,8 +33,7 @@ function page(contentType: string, body: string): HttpPage {
  * assert.match(WS_SERVER_PAGES["/"]?.headers?.["Content-Security-Policy"] ?? "", /script-src 'self'/);
  * ```
  */
-export const WS_SERVER_PAGES: Readonly<Record<string, HttpPage>> = {
-  "/": page("text/html; charset=utf-8", PAGE_HTML),
-  "/ws_server_page.css": page("text/css; charset=utf-8", PAGE_CSS),
-  "/ws_server_page.js": page("text/javascript; charset=utf-8", PAGE_JS),
-};
+export const WS_SERVER_PAGES: Readonly<Record<string, HttpPage>> = sameOriginPages(
+  "ws_server_page",
+  { html: PAGE_HTML, css: PAGE_CSS, js: PAGE_JS },
+);
