@@ -53,18 +53,30 @@ import {
   startChatServer,
 } from "../lib/chat/chat_server.ts";
 import {
-  type ChatRedisSettings,
   type ChatWorkerData,
   startChatWorker,
   startChatWorkers,
 } from "../lib/chat/chat_workers.ts";
 import { RedisRelay } from "../lib/chat/redis_relay.ts";
+import {
+  CHAT_LIMIT_OPTIONS,
+  CHAT_SCALE_NOTES,
+  CHAT_SCALE_OPTIONS,
+  CHAT_WEB_NOTES,
+  CHAT_WEB_OPTIONS,
+  chatLimitsFrom,
+  type ChatScale,
+  chatScaleFrom,
+  chatWebFrom,
+  explainChatStartError,
+  REDIS_START_ADVICE,
+} from "../lib/cli/chat_server_flags.ts";
 import { listenOptions, parseCliOrExit, UsageError } from "../lib/cli/cli.ts";
 import { DEFLATE_SERVER_OPTIONS, deflateOptionsFrom } from "../lib/cli/deflate_flags.ts";
 import { formatCount } from "../lib/cli/format_count.ts";
 import { readTlsFiles, TLS_SERVER_OPTIONS } from "../lib/cli/tls_files.ts";
 import { Logger } from "../lib/cli/log.ts";
-import { resolveWorkerCount, type WorkerPool } from "../lib/net/worker_pool.ts";
+import type { WorkerPool } from "../lib/net/worker_pool.ts";
 import {
   isWorkerThread,
   type PoolWorkerInit,
@@ -72,8 +84,6 @@ import {
   runPoolWorker,
 } from "../lib/net/run_pool_worker.ts";
 import { formatAddr } from "../lib/net/net_addr.ts";
-import { explainListenError, ListenError } from "../lib/net/net_errors.ts";
-import { parseRedisUrl, type RedisAddress } from "../lib/redis/redis_address.ts";
 
 const CLI = {
   name: "chat_server.ts",
@@ -87,136 +97,15 @@ const CLI = {
   options: {
     host: listenOptions(7002).host,
     port: { ...listenOptions(7002).port, description: "Port for nc/telnet (0: any free)" },
-    "http-port": {
-      type: "integer",
-      default: 8002,
-      min: 0,
-      max: 65535,
-      description: "Port for the web page (/) and its WebSocket (/chat) (0: any free)",
-    },
-    "allow-origin": {
-      type: "string",
-      multiple: true,
-      valueName: "ORIGIN",
-      description: "Also let pages from this origin join, e.g. https://app.example ('*' = any)",
-    },
-    "allow-host": {
-      type: "string",
-      multiple: true,
-      valueName: "NAME",
-      description: "Also serve web requests whose Host names NAME (.NAME: subdomains too)",
-    },
-    "max-clients": {
-      type: "integer",
-      default: 10_000,
-      min: 1,
-      description: "Clients at once, TCP and web together (web: HTTP 503 beyond it)",
-    },
-    "retry-after": {
-      type: "integer",
-      default: 5,
-      min: 0,
-      valueName: "SECONDS",
-      description: "The Retry-After a refused web client (503) is told",
-    },
-    history: { type: "integer", default: 20, min: 0, description: "Messages replayed on join" },
-    "max-nick": { type: "integer", default: 20, min: 1, description: "Longest nick" },
-    "max-line": {
-      type: "integer",
-      default: 4096,
-      min: 16,
-      valueName: "BYTES",
-      description: "Longest line relayed (longer: error line)",
-    },
-    "max-line-skip": {
-      type: "integer",
-      default: 65_536,
-      min: 16,
-      valueName: "BYTES",
-      description: "Unterminated line (TCP) or message (web) that disconnects",
-    },
-    "flood-burst": { type: "integer", default: 20, min: 1, description: "Lines in a burst" },
-    "flood-rate": { type: "number", default: 10, min: 0.01, description: "Lines per second" },
-    "flood-kick": {
-      type: "integer",
-      default: 40,
-      min: 1,
-      description: "Refused lines before a flooder is disconnected",
-    },
-    "queue-hard": {
-      type: "integer",
-      default: 1_048_576,
-      min: 1024,
-      valueName: "BYTES",
-      description: "Outbound queue bytes that disconnect at once",
-    },
-    "queue-soft": {
-      type: "integer",
-      default: 262_144,
-      min: 1024,
-      valueName: "BYTES",
-      description: "Outbound queue bytes that disconnect if held --queue-soft-seconds",
-    },
-    "queue-soft-seconds": {
-      type: "number",
-      default: 10,
-      min: 0.001,
-      valueName: "SECONDS",
-      description: "See above",
-    },
-    "registration-timeout": {
-      type: "number",
-      default: 60,
-      min: 0,
-      valueName: "SECONDS",
-      description: "Time to pick a nick (0: no limit)",
-    },
-    "idle-timeout": {
-      type: "number",
-      default: 0,
-      min: 0,
-      valueName: "SECONDS",
-      description: "Time without input before disconnect (0: off)",
-    },
-    redis: {
-      type: "string",
-      valueName: "URL",
-      description:
-        "Share rooms with other servers through Redis: redis://HOST:PORT or unix:///PATH",
-    },
-    "redis-optional": {
-      type: "boolean",
-      description: "Start alone if Redis is down, and share rooms once it answers",
-    },
-    workers: {
-      type: "string",
-      default: "1",
-      valueName: "N|auto",
-      description: "Worker threads sharing both ports (0 or auto: one per core); see below",
-    },
-    "redis-ttl": {
-      type: "number",
-      default: 30,
-      min: 0.1,
-      valueName: "SECONDS",
-      description: "How long a crashed server's nicks stay taken (refreshed every third of it)",
-    },
+    ...CHAT_WEB_OPTIONS,
+    ...CHAT_LIMIT_OPTIONS,
+    ...CHAT_SCALE_OPTIONS,
     ...DEFLATE_SERVER_OPTIONS,
     ...TLS_SERVER_OPTIONS,
   },
   notes: [
-    "Redis: every server publishes its rooms' lines and relays the others'; nicks are unique",
-    "across servers, /who, /rooms and /msg span them, history is a capped list in Redis.",
-    "Pub/sub is at-most-once: lines said while Redis is unreachable stay on their server.",
-    "A Unix socket needs --allow-net=unix:/PATH --allow-read=/PATH --allow-write=/PATH.",
-    "--workers N: N Web Workers, each listening on both ports with reusePort (Linux only:",
-    "elsewhere one server runs); needs --unstable-net and --allow-read=scripts,lib. Rooms,",
-    "nicks and history span workers (the main thread owns them; with --redis each worker is",
-    "one more Redis server). A crashed worker is restarted; Ctrl+C stops them all.",
-    "Browsers: the WebSocket accepts the chat's own page (same host:port) and clients without",
-    "an Origin header; pages from other origins get 403 unless listed with --allow-origin.",
-    "Host check (DNS rebinding): web requests must name this server in Host (its address, or",
-    "localhost when bound to loopback); other names get 403 unless listed with --allow-host.",
+    ...CHAT_SCALE_NOTES,
+    ...CHAT_WEB_NOTES,
     "Telnet works on --port (negotiation is refused, Ctrl+C is answered); a browser pointed",
     "at --port gets an HTTP 400 naming the web page's URL.",
     "TLS: --tls-cert/--tls-key serve both ports over TLS (tls:// and https://, wss://); with the",
@@ -251,18 +140,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     console.error(`error: ${(error as Error).message}`);
     return error instanceof UsageError ? 2 : 1;
   }
-  let redisAddress: RedisAddress | undefined;
-  if (values.redis !== undefined) {
-    try {
-      redisAddress = parseRedisUrl(values.redis);
-    } catch (error) {
-      console.error(`error: --redis: ${(error as Error).message}\nRun with --help for usage.`);
-      return 2;
-    }
-  }
-  let workers: number;
+  let scale: ChatScale;
   try {
-    workers = resolveWorkerCount(values.workers, { logger: log });
+    scale = chatScaleFrom(values, { logger: log });
   } catch (error) {
     console.error(`error: ${(error as Error).message}\nRun with --help for usage.`);
     return 2;
@@ -270,33 +150,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const serverOptions: ChatServerOptions = {
     hostname: values.host,
     port: values.port,
-    httpPort: values["http-port"],
     tls,
     perMessageDeflate: deflateOptionsFrom(values),
-    allowedOrigins: values["allow-origin"],
-    maxClients: values["max-clients"],
-    retryAfter: values["retry-after"],
-    allowedHosts: values["allow-host"],
-    allowHostFlag: "--allow-host",
-    historySize: values.history,
-    maxNickLength: values["max-nick"],
-    maxLineBytes: values["max-line"],
-    maxLineSkip: values["max-line-skip"],
-    floodBurst: values["flood-burst"],
-    floodRate: values["flood-rate"],
-    floodDisconnectAfter: values["flood-kick"],
-    queueHardLimit: values["queue-hard"],
-    queueSoftLimit: values["queue-soft"],
-    queueSoftTimeout: Math.round(values["queue-soft-seconds"] * 1000),
-    registrationTimeout: Math.round(values["registration-timeout"] * 1000),
-    idleTimeout: Math.round(values["idle-timeout"] * 1000),
+    ...chatWebFrom(values),
+    ...chatLimitsFrom(values),
   };
-  const redis: ChatRedisSettings | undefined = redisAddress === undefined ? undefined : {
-    address: redisAddress,
-    historySize: values.history,
-    presenceTtl: Math.round(values["redis-ttl"] * 1000),
-    optional: values["redis-optional"],
-  };
+  const { workers, redis } = scale;
   if (workers > 1) {
     return await runWorkers(workers, { options: serverOptions, redis, quiet: values.quiet }, log);
   }
@@ -306,50 +165,29 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     try {
       relay = await RedisRelay.connect(redis.address, { ...redis, logger: log });
     } catch (error) {
-      console.error(`error: ${(error as Error).message}\n${REDIS_ADVICE}`);
+      console.error(`error: ${(error as Error).message}\n${REDIS_START_ADVICE}`);
       return 1;
     }
   }
 
   let server: ChatServer;
   try {
-    server = startChatServer({
-      ...serverOptions,
-      relay,
-      handleSignals: true,
-      logger: log,
-    });
+    server = startChatServer({ ...serverOptions, relay, handleSignals: true, logger: log });
   } catch (error) {
     await relay?.close();
     if (!(error instanceof ChatListenError)) throw error;
-    const portFlag = error.listener === "http" ? "--http-port" : "--port";
-    console.error(`error: ${startAdvice(error.cause, portFlag, error.message)}`);
+    console.error(`error: ${explainChatStartError(error)}`);
     return 1;
   }
   printListening(server.addr, server.httpAddr, tls !== undefined);
-  if (relay !== undefined) {
-    log.info(`sharing rooms through Redis at ${relay.url} as server ${relay.id}`);
-  }
+  if (relay) log.info(`sharing rooms through Redis at ${relay.url} as server ${relay.id}`);
   await server.finished;
   // After the hub said goodbye to everyone, so their nicks are released in Redis too.
   await relay?.close();
-  const { connectionCount, messageCount } = server.hub;
-  log.info(
-    `shut down: served ${formatCount(connectionCount, "connection")}, ${
-      formatCount(messageCount, "message")
-    }`,
-  );
+  const connections = formatCount(server.hub.connectionCount, "connection");
+  const messages = formatCount(server.hub.messageCount, "message");
+  log.info(`shut down: served ${connections}, ${messages}`);
   return 0;
-}
-
-/**
- * A start error as advice: the lib's advice names no flag; ours names the flag of the port
- * that failed.
- */
-function startAdvice(cause: unknown, portFlag: string, message: string): string {
-  return cause instanceof ListenError
-    ? explainListenError(cause, cause.hostname, cause.port, { portFlag, hostFlag: "--host" })
-    : message;
 }
 
 /** The stable `listening on` lines: the nc/telnet port, then the web page. */
@@ -360,10 +198,6 @@ function printListening(addr: Deno.NetAddr, http: Deno.NetAddr | undefined, tls:
   }
 }
 
-/** What to do when Redis cannot be reached at start. */
-const REDIS_ADVICE =
-  "Start redis-server first, or pass --redis-optional to chat on this server alone.";
-
 /** What each worker gets: the server's options and Redis, plus the log level. */
 interface WorkerData extends ChatWorkerData {
   quiet: boolean;
@@ -371,11 +205,8 @@ interface WorkerData extends ChatWorkerData {
 
 /** The worker side of --workers: a chat server whose log lines say which worker wrote them. */
 function startWorker(init: PoolWorkerInit<WorkerData>): Promise<PoolWorkerServer> {
-  const log = new Logger({
-    level: init.data.quiet ? "warn" : "info",
-    write: (line) => console.error(`[w${init.index}] ${line}`),
-  });
-  return startChatWorker(init, log);
+  const write = (line: string) => console.error(`[w${init.index}] ${line}`);
+  return startChatWorker(init, new Logger({ level: init.data.quiet ? "warn" : "info", write }));
 }
 
 /** `--workers N`: this same file runs in N workers; the main thread owns the shared rooms. */
@@ -384,12 +215,7 @@ async function runWorkers(count: number, data: WorkerData, log: Logger): Promise
   try {
     pool = await startChatWorkers(import.meta.url, data, { count, logger: log });
   } catch (error) {
-    const cause = (error as Error).cause;
-    const portFlag = cause instanceof ListenError && cause.port === data.options.httpPort
-      ? "--http-port"
-      : "--port";
-    console.error(`error: ${startAdvice(cause, portFlag, (error as Error).message)}`);
-    if (/Redis/.test((error as Error).message)) console.error(REDIS_ADVICE);
+    console.error(`error: ${explainChatStartError(error, data.options.httpPort)}`);
     return 1;
   }
   const http = pool.ports.http === undefined ? undefined : { ...pool.addr, port: pool.ports.http };
@@ -401,11 +227,9 @@ async function runWorkers(count: number, data: WorkerData, log: Logger): Promise
   );
   const totals = await pool.finished;
   const restarted = pool.restarts > 0 ? ` (${pool.restarts} restarted after a crash)` : "";
-  log.info(
-    `shut down: ${count} workers${restarted} served ${
-      formatCount(totals.connections ?? 0, "connection")
-    }, ${formatCount(totals.messages ?? 0, "message")}`,
-  );
+  const connections = formatCount(totals.connections ?? 0, "connection");
+  const messages = formatCount(totals.messages ?? 0, "message");
+  log.info(`shut down: ${count} workers${restarted} served ${connections}, ${messages}`);
   return 0;
 }
 

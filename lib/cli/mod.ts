@@ -15,6 +15,9 @@
  *   `--tls-cert`/`--tls-key`/`--ca` files, with errors that say what to do.
  * - {@linkcode HexDumper} (hex_dump.ts) and {@linkcode pipeStdio}
  *   (pipe_stdio.ts): a client's `--hexdump` and netcat-style stdin/stdout pipe.
+ * - {@linkcode CHAT_LIMIT_OPTIONS}, {@linkcode chatLimitsFrom} and
+ *   {@linkcode explainChatStartError} (chat_server_flags.ts): the chat
+ *   server's own flags as library options, and advice naming them.
  *
  * @example
  * ```ts
@@ -26,6 +29,7 @@
  *
  * @module
  */
+export * from "./chat_server_flags.ts";
 export * from "./cli.ts";
 export * from "./cli_options.ts";
 export * from "./deflate_flags.ts";
