@@ -28,8 +28,9 @@ import { type CliValues, parseCliOrExit } from "../lib/cli/cli.ts";
 import { connectOptions, logLevel } from "../lib/cli/cli_options.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { allowNetFlag, formatRunCommand } from "../lib/cli/run_command.ts";
-import { formatCount } from "../lib/cli/format_count.ts";
+import { datagramBenchAdvice } from "../lib/cli/datagram_bench_advice.ts";
 import { explainUdpError } from "../lib/cli/explain_udp_error.ts";
+import { sendLines } from "../lib/cli/udp_line_session.ts";
 import { benchOptions } from "../lib/load/bench_options.ts";
 import { benchDatagrams, formatDatagramBench } from "../lib/load/datagram_load.ts";
 import { formatUdpPingSummary, udpPing } from "../lib/load/udp_ping.ts";
@@ -38,13 +39,7 @@ import {
   DatagramRequester,
   DatagramTimeoutError,
 } from "../lib/udp/datagram_requester.ts";
-import {
-  decodeEchoProbe,
-  ECHO_PROBE_HEADER_SIZE,
-  encodeEchoProbe,
-  MAX_UDP_PAYLOAD,
-} from "../lib/udp/echo_probe.ts";
-import { LineDecoderStream } from "../lib/framing/line_decoder.ts";
+import { ECHO_PROBE_HEADER_SIZE, MAX_UDP_PAYLOAD } from "../lib/udp/echo_probe.ts";
 import { formatAddr, formatHostPort, stripBrackets } from "../lib/net/net_addr.ts";
 import { onFirstInterrupt } from "../lib/net/shutdown_signals.ts";
 import { writeAll } from "../lib/io/write_all.ts";
@@ -210,21 +205,8 @@ async function bench(hostname: string, values: Values): Promise<number> {
     timeout: values.timeout * 1000,
   });
   console.log(values.json ? JSON.stringify(report) : formatDatagramBench(report));
-  if (report.lost > 0) {
-    const lost = formatCount(report.lost, "datagram");
-    console.error(
-      `note: ${lost} got no echo within ${values.timeout} s; a rate-limited server drops the ` +
-        "excess (udp_echo_server.ts allows 10000/s per source: start it with --rate 0)",
-    );
-  }
-  if (report.roundTrips === 0) {
-    console.error(
-      `error: no echo from ${report.target}: is the server running? ` +
-        `(if so, it may be dropping for its rate limit: start udp_echo_server.ts with --rate 0)`,
-    );
-    return 1;
-  }
-  return 0;
+  for (const line of datagramBenchAdvice(report, values.timeout)) console.error(line);
+  return report.roundTrips === 0 ? 1 : 0;
 }
 
 /** Sends each stdin line as a datagram and prints the replies, in order. */
@@ -238,37 +220,7 @@ async function lines(hostname: string, values: Values): Promise<number> {
   if (Deno.stdin.isTerminal()) {
     console.error(`sending to ${where}: type a line and press Enter; Ctrl+D to quit`);
   }
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const input = Deno.stdin.readable.pipeThrough(
-    new LineDecoderStream({ maxLineLength: MAX_UDP_PAYLOAD - ECHO_PROBE_HEADER_SIZE }),
-  );
-  let sent = 0;
-  let unanswered = 0;
-  // Ctrl+C in the middle of a wait: say how far we got, then stop.
-  const onSigint = () => {
-    console.error(`interrupted: ${formatCount(sent, "line")} sent, ${sent - unanswered} answered`);
-    Deno.exit(unanswered > 0 ? 1 : 0);
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
-  try {
-    for await (const line of input) {
-      const seq = ++sent;
-      try {
-        const reply = await requester.request(
-          seq,
-          encodeEchoProbe(seq, { payload: encoder.encode(line) }),
-        );
-        await writeStdout(decoder.decode(decodeEchoProbe(reply.data)?.payload) + "\n");
-      } catch (error) {
-        if (!(error instanceof DatagramTimeoutError)) throw error;
-        unanswered++;
-        console.error(`error: line ${seq}: ${error.message}`);
-      }
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
+  const { unanswered } = await sendLines(requester, Deno.stdin.readable);
   return unanswered > 0 ? 1 : 0;
 }
 

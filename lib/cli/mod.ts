@@ -18,6 +18,8 @@
  * - {@linkcode CHAT_LIMIT_OPTIONS}, {@linkcode chatLimitsFrom} and
  *   {@linkcode explainChatStartError} (chat_server_flags.ts): the chat
  *   server's own flags as library options, and advice naming them.
+ * - {@linkcode sendLines} (udp_line_session.ts) and {@linkcode datagramBenchAdvice}
+ *   (datagram_bench_advice.ts): the UDP client's stdin mode and its bench advice.
  *
  * @example
  * ```ts
@@ -32,6 +34,7 @@
 export * from "./chat_server_flags.ts";
 export * from "./cli.ts";
 export * from "./cli_options.ts";
+export * from "./datagram_bench_advice.ts";
 export * from "./deflate_flags.ts";
 export * from "./describe_receive_outcome.ts";
 export * from "./ensure_writable_dir.ts";
@@ -45,4 +48,5 @@ export * from "./pipe_stdio.ts";
 export * from "./progress_bar.ts";
 export * from "./run_command.ts";
 export * from "./tls_files.ts";
+export * from "./udp_line_session.ts";
 export * from "./ws_client_session.ts";
