@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionContext } from "./serve_tcp.ts";
+import type { ConnectionContext } from "./connection_handler.ts";
 
 export class Connection implements ConnectionContext {
   readonly id: number;

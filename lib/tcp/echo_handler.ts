@@ -10,7 +10,7 @@ import { writeAll } from "../io/write_all.ts";
 import type { ServerLogger } from "../net/logger.ts";
 import { formatAddr } from "../net/net_addr.ts";
 import { isDisconnectError } from "../net/net_errors.ts";
-import type { ConnectionContext } from "./serve_tcp.ts";
+import type { ConnectionContext } from "./connection_handler.ts";
 
 /** Byte and connection counts, printed at shutdown. */
 export interface EchoStats {

@@ -6,7 +6,8 @@
  * - {@linkcode serveTcp} (serve_tcp.ts): an accept loop that survives accept
  *   errors, a connection limit, an idle timeout, and graceful shutdown that
  *   closes tracked connections. Use it for any server; your handler gets one
- *   connection and its {@linkcode ConnectionContext}. A client over the limit
+ *   connection and its {@linkcode ConnectionContext} (both in
+ *   connection_handler.ts, as {@linkcode ConnectionHandler}). A client over the limit
  *   is told so by a {@linkcode RefusalHandler} (refusal_handler.ts); TLS takes
  *   a {@linkcode TlsCertifiedKey} (tls_certified_key.ts).
  * - {@linkcode connectTcp} (connect_tcp.ts): connect (optionally TLS) with a
@@ -36,6 +37,7 @@
  * @module
  */
 export * from "./connect_tcp.ts";
+export * from "./connection_handler.ts";
 export * from "./echo_handler.ts";
 export * from "./echo_round_trip.ts";
 export * from "./echo_worker.ts";

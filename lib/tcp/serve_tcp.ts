@@ -29,13 +29,15 @@ import {
   MAX_PENDING_REFUSALS,
   refuseConnection,
 } from "./_refuse_connection.ts";
+import type { ConnectionHandler } from "./connection_handler.ts";
 import type { RefusalHandler } from "./refusal_handler.ts";
 import type { TlsCertifiedKey } from "./tls_certified_key.ts";
 
 // Public constants of the server, kept with the descriptor accounting they tune.
 export { EMFILE_PAUSE_MS, FD_CEILING_MEMORY_MS } from "./_descriptor_ceiling.ts";
-// Moved to its own module; re-exported for lib/websocket/ws_server.ts, which imports it from here.
+// Moved to their own modules; re-exported for the modules and scripts that import them from here.
 export type { TlsCertifiedKey } from "./tls_certified_key.ts";
+export type { ConnectionContext, ConnectionHandler } from "./connection_handler.ts";
 
 /** Options for {@linkcode serveTcp}. */
 export interface ServeTcpOptions {
@@ -148,24 +150,6 @@ export interface ServeTcpOptions {
    */
   logger?: ServerLogger;
 }
-
-/** What a connection handler gets besides the connection itself. */
-export interface ConnectionContext {
-  /** A number unique to this connection within the server, for logs. */
-  readonly id: number;
-  /** The client's address. */
-  readonly remoteAddr: Deno.NetAddr;
-  /** Aborted when the server begins shutting down: finish up and return. */
-  readonly signal: AbortSignal;
-  /** Marks the connection active now, postponing the idle timeout. */
-  touch(): void;
-}
-
-/** Handles one connection; the server closes it after the returned promise settles. */
-export type ConnectionHandler = (
-  conn: Deno.Conn,
-  ctx: ConnectionContext,
-) => void | Promise<void>;
 
 /** Default {@linkcode ServeTcpOptions.maxConnections}, like Redis's `maxclients`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
