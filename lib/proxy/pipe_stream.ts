@@ -35,11 +35,15 @@ export interface PipeStreamOptions {
   faults?: StreamFaultSchedule;
   /**
    * The largest chunk read at once, in bytes. The buffer starts at 4 KiB
-   * and doubles while reads fill it (a {@linkcode ReadBuffer}), so an idle
-   * connection holds little and a bulk transfer moves big chunks: 256 KiB
-   * measured about 20% more MB/s than 64 KiB (`deno task bench:proxy`).
+   * and doubles while reads fill it (a {@linkcode ReadBuffer}), and halves
+   * again after a run of small reads, so an idle or slow connection holds
+   * little and only a bulk transfer holds the maximum (per direction).
+   * Bigger chunks mean fewer reads, writes and wake-ups per byte: in one
+   * run alternating the sizes (loopback, one way into a sink), 4 MiB moved
+   * 0.70-1.05x the MB/s of a direct connection where 256 KiB moved
+   * 0.58-0.66x; the ping-pong and echo figures did not change.
    *
-   * @default {262144}
+   * @default {4194304}
    */
   bufferSize?: number;
   /**
@@ -94,7 +98,7 @@ export interface PipeResult {
   maxQueuedBytes: number;
 }
 
-const DEFAULT_BUFFER_SIZE = 262_144;
+const DEFAULT_BUFFER_SIZE = 4 << 20;
 const DEFAULT_MAX_QUEUED = 1 << 20;
 
 type Queued = { data: Uint8Array; at: number } | { end: "eof" | "reset-after" };
@@ -255,7 +259,10 @@ export class StreamPipe {
           wakeReader = null;
           continue;
         }
-        const size = this.#nextReadSize(buffer.bytes.length);
+        // Read no more than the queue has room for, so it never holds more
+        // than maxQueuedBytes, however big the read buffer has grown.
+        const room = Math.min(buffer.bytes.length, this.#maxQueued - this.#queued);
+        const size = this.#nextReadSize(room);
         if (size === 0) {
           queue.push({ end: "reset-after" });
           return wake();

@@ -123,7 +123,10 @@ export function isResetError(error: unknown): boolean {
  *   RST after a FIN reports `EPIPE`, not `ECONNRESET`). A side that has
  *   sent nothing unread gets the FIN alone, and the RST when it next sends.
  *   A bare RST, seen as `ConnectionReset` by a reader, needs `SO_LINGER 0`:
- *   `node:net`'s `socket.resetAndDestroy()` has it, `Deno.Conn` does not.
+ *   `node:net`'s `socket.resetAndDestroy()` has it (seen with strace), but
+ *   a `Deno.Conn` has no descriptor to hand to `node:net`, so using it
+ *   would mean both sockets and the listener on `node:net` (README, "TCP
+ *   proxy with faults", says why the proxy does not).
  * - `resetAfter` reads no further than its budget, so a sender that goes
  *   on sending has unread data when the proxy closes: its writes fail.
  *

@@ -63,7 +63,25 @@ Deno.test("pipeStream with latency keeps at most maxQueuedBytes waiting", async 
   await pipe.settled;
   assert.equal(result.end, "eof");
   assert.equal(sink.bytes, 50_000);
-  // The reader stops at the limit: one chunk may land as it is reached.
+  // The reader stops at the limit and never reads more than the room left.
+  assert.ok(result.maxQueuedBytes <= 4000, `queued up to ${result.maxQueuedBytes}`);
+});
+
+Deno.test("pipeStream with latency reads no more than the queue has room for, however big the buffer", async () => {
+  // Regression: with a read buffer larger than maxQueuedBytes (the 4 MiB
+  // default against a 1 MiB queue), one read could overshoot the queue
+  // limit by a whole buffer.
+  const log: string[] = [];
+  const sink = slowSink(log);
+  const pipe = pipeStream(source(20, 3000, log), sink, {
+    faults: new StreamFaultSchedule({ latency: 1 }),
+    bufferSize: 65_536,
+    maxQueuedBytes: 4000,
+  });
+  const result = await pipe.ended;
+  await pipe.settled;
+  assert.equal(result.end, "eof");
+  assert.equal(sink.bytes, result.bytes); // the fake source gives less when asked for less
   assert.ok(result.maxQueuedBytes <= 4000, `queued up to ${result.maxQueuedBytes}`);
 });
 
