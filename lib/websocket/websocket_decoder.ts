@@ -7,6 +7,7 @@
 import { decodeClosePayload } from "./websocket_close.ts";
 import { inflateMessage } from "./websocket_deflate.ts";
 import { isControlOpcode, maskPayload, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
+import { concatFragments, SCRATCH_SIZE, shortAsciiText, unmaskedText } from "./_payload_bytes.ts";
 import { type WebSocketErrorCode, WebSocketProtocolError } from "./websocket_protocol_error.ts";
 
 /** A complete message or control frame produced by {@linkcode WebSocketDecoder}. */
@@ -78,9 +79,6 @@ const PROTOCOL_ERROR = 1002;
 const INVALID_PAYLOAD = 1007;
 const MESSAGE_TOO_BIG = 1009;
 
-// Masked text is unmasked into this buffer and decoded from there, so text needs no buffer of
-// its own. Sharing one buffer between all decoders is safe because decode() never awaits.
-const SCRATCH = new Uint8Array(64 * 1024);
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -415,43 +413,24 @@ export class WebSocketDecoder {
       if (this.#masked) maskPayload(target, this.#mask, this.#received);
     } else if (
       this.#fin && this.#messageOpcode === OPCODE.TEXT && take === this.#length &&
-      this.#fragmentCount === 1 && take <= SCRATCH.length
+      this.#fragmentCount === 1 && take <= SCRATCH_SIZE
     ) {
       // Fast path: a whole unfragmented text frame in one chunk is decoded in one call.
-      const bytes = this.#unmasked(chunk, pos, take, 0);
-      this.#text = take <= SHORT_ASCII_LIMIT && isAscii(bytes)
-        ? String.fromCharCode.apply(null, bytes as unknown as number[])
-        : this.#decodeText(UTF8, bytes, false);
+      const bytes = unmaskedText(chunk, pos, take, this.#masked ? this.#mask : undefined, 0);
+      this.#text = shortAsciiText(bytes) ?? this.#decodeText(UTF8, bytes, false);
     } else {
       this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
       this.#textStreaming = true;
-      for (let done = 0; done < take; done += SCRATCH.length) {
-        const length = Math.min(take - done, SCRATCH.length);
-        const bytes = this.#unmasked(chunk, pos + done, length, this.#received + done);
+      const mask = this.#masked ? this.#mask : undefined;
+      for (let done = 0; done < take; done += SCRATCH_SIZE) {
+        const length = Math.min(take - done, SCRATCH_SIZE);
+        const bytes = unmaskedText(chunk, pos + done, length, mask, this.#received + done);
         this.#text += this.#decodeText(this.#textDecoder, bytes, true);
       }
     }
     this.#received += take;
     if (this.#received === this.#length) this.#endFrame(events);
     return pos + take;
-  }
-
-  /**
-   * Returns `length` text bytes of `chunk` from `start`, unmasked: a view of the chunk itself,
-   * or a copy in SCRATCH (`offset` is their position in the payload, for the key).
-   */
-  #unmasked(chunk: Uint8Array, start: number, length: number, offset: number): Uint8Array {
-    if (!this.#masked) return chunk.subarray(start, start + length);
-    const bytes = SCRATCH.subarray(0, length);
-    if (length <= 256) {
-      // Short text (the common case): one loop, no view of the chunk to create.
-      const mask = this.#mask;
-      for (let i = 0; i < length; i++) bytes[i] = chunk[start + i]! ^ mask[(offset + i) & 3]!;
-    } else {
-      bytes.set(chunk.subarray(start, start + length));
-      maskPayload(bytes, this.#mask, offset);
-    }
-    return bytes;
   }
 
   #decodeText(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): string {
@@ -484,7 +463,10 @@ export class WebSocketDecoder {
     }
     if (!this.#fin) return;
     if (this.#compressed) {
-      const data = inflateMessage(concat(this.#fragments, this.#messageSize), this.#maxMessageSize);
+      const data = inflateMessage(
+        concatFragments(this.#fragments, this.#messageSize),
+        this.#maxMessageSize,
+      );
       this.#fragments = [];
       events.push(
         this.#messageOpcode === OPCODE.TEXT
@@ -501,34 +483,11 @@ export class WebSocketDecoder {
       events.push({ type: "text", data: this.#text });
       this.#text = "";
     } else {
-      events.push({ type: "binary", data: concat(this.#fragments, this.#messageSize) });
+      events.push({ type: "binary", data: concatFragments(this.#fragments, this.#messageSize) });
       this.#fragments = [];
     }
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
   }
-}
-
-// Short ASCII text, the usual chat or ping-pong message, is turned into a string in JavaScript:
-// the TextDecoder call costs more than the loop for a few dozen bytes (decoding 64-byte text
-// frames about 1.6x as fast in scripts/bench/websocket_codec_bench.ts). ASCII is valid UTF-8.
-const SHORT_ASCII_LIMIT = 128;
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
-
-/** Joins fragments into one buffer, returning the only fragment as it is. */
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  // Fragments were unmasked into their own buffers; joining them is the second and last copy.
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
