@@ -17,7 +17,8 @@ import { writeAll } from "../io/write_all.ts";
 import { formatHostPort, stripBrackets } from "../net/net_addr.ts";
 import { ConnectError, connectTcp } from "../tcp/connect_tcp.ts";
 import { WebSocketOpenError } from "./websocket_client.ts";
-import { WebSocketConnection, type WebSocketConnectionOptions } from "./websocket_connection.ts";
+import { WebSocketConnection } from "./websocket_connection.ts";
+import type { WebSocketConnectionOptions } from "./websocket_connection_options.ts";
 import { computeAcceptKey } from "./websocket_handshake.ts";
 
 /** Options for {@linkcode connectWebSocket}. */

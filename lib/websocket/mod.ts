@@ -14,7 +14,8 @@
  *   request, pick a subprotocol, apply an Origin policy, build the 101.
  * - {@linkcode upgradeWebSocket} (websocket_upgrade.ts): the handshake on a
  *   live connection, returning a {@linkcode WebSocketConnection}
- *   (websocket_connection.ts). Use this in a server; the rest is for tests,
+ *   (websocket_connection.ts; its options and message types in
+ *   websocket_connection_options.ts). Use this in a server; the rest is for tests,
  *   tools and readers who want to see each step.
  * - {@linkcode startWsWorkers} and {@linkcode startWsWorker} (ws_worker.ts): the
  *   echo and broadcast server of ws_server.ts on every core (`--workers`).
@@ -41,6 +42,7 @@ export * from "./same_origin_pages.ts";
 export * from "./websocket_client.ts";
 export * from "./websocket_close.ts";
 export * from "./websocket_connection.ts";
+export * from "./websocket_connection_options.ts";
 export * from "./websocket_decoder.ts";
 export * from "./websocket_deflate.ts";
 export * from "./websocket_frame.ts";

@@ -7,7 +7,8 @@
 import type { ChunkReader } from "../io/chunk_reader.ts";
 import type { RequestHeadWithRest } from "../http/http_request_head.ts";
 import { acceptWebSocket, type AcceptWebSocketOptions } from "./websocket_handshake.ts";
-import { WebSocketConnection, type WebSocketConnectionOptions } from "./websocket_connection.ts";
+import { WebSocketConnection } from "./websocket_connection.ts";
+import type { WebSocketConnectionOptions } from "./websocket_connection_options.ts";
 import { writeAll } from "../io/write_all.ts";
 
 /** Options for {@linkcode upgradeWebSocket}: the handshake's and the connection's. */

@@ -2,10 +2,8 @@
 // (masked frames), the closing handshake from either side, and the send queue policy.
 import assert from "node:assert/strict";
 import { ChunkReader } from "../../lib/io/chunk_reader.ts";
-import {
-  WebSocketConnection,
-  type WebSocketConnectionOptions,
-} from "../../lib/websocket/websocket_connection.ts";
+import { WebSocketConnection } from "../../lib/websocket/websocket_connection.ts";
+import type { WebSocketConnectionOptions } from "../../lib/websocket/websocket_connection_options.ts";
 import { WebSocketDecoder, type WebSocketEvent } from "../../lib/websocket/websocket_decoder.ts";
 import { encodeFrame, OPCODE } from "../../lib/websocket/websocket_frame.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
