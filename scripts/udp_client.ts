@@ -191,7 +191,13 @@ async function ping(hostname: string, values: Values): Promise<number> {
     onLine: values.quiet || values.json ? undefined : (line) => console.log(line),
   }).finally(stopListening);
   console.log(values.json ? JSON.stringify(summary) : formatUdpPingSummary(summary).join("\n"));
-  return summary.received > 0 ? 0 : 1;
+  if (summary.received > 0) return 0;
+  if (summary.transmitted > 0) {
+    console.error(
+      `error: no reply at all: is the server running on ${hostname}:${values.port}?`,
+    );
+  }
+  return 1;
 }
 
 async function bench(hostname: string, values: Values): Promise<number> {

@@ -77,6 +77,25 @@ Deno.test("udp_client.ts --message exits 1 after its tries, saying UDP is connec
   }
 });
 
+Deno.test("udp_client.ts ping with no reply at all exits 1 and asks whether the server is running", async () => {
+  const silent = udpSocket();
+  const port = (silent.addr as Deno.NetAddr).port;
+  try {
+    const result = await client(
+      ["--port", String(port), "--count", "2", "--interval", "0.01", "--timeout", "0.05"],
+    ).finish();
+    assert.equal(result.code, 1);
+    assert.equal(pingSummary(result.stdout).received, 0);
+    assert.match(
+      result.stderr,
+      new RegExp(`no reply at all: is the server running on 127\\.0\\.0\\.1:${port}\\?`),
+    );
+    for (let i = 0; i < 2; i++) await receiveWithin(silent);
+  } finally {
+    silent.close();
+  }
+});
+
 Deno.test("udp_client.ts ping prints a line per reply and a summary with RTT statistics", async () => {
   await using server = echoServer();
   const result = await client(
