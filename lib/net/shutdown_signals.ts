@@ -94,11 +94,14 @@ export function onShutdownSignal(
   return () => {
     const left = firstAt + minForceInterval - performance.now();
     if (left > 0) {
-      // Removing the last listener restores the default action (exit 130), and
-      // the forwarded copy of the keypress may still be on its way.
+      // Removing the last listener restores the default action (exit 130 for
+      // SIGINT, 143 for SIGTERM), and the copy that `deno task` forwards to its
+      // child may still be on its way, for either signal.
       const swallow = () => {};
-      Deno.addSignalListener("SIGINT", swallow);
-      Deno.unrefTimer(setTimeout(() => Deno.removeSignalListener("SIGINT", swallow), left));
+      for (const signal of signals) {
+        Deno.addSignalListener(signal, swallow);
+        Deno.unrefTimer(setTimeout(() => Deno.removeSignalListener(signal, swallow), left));
+      }
     }
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   };
