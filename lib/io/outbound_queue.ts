@@ -22,7 +22,7 @@
  * @module
  */
 
-import { writeAll, type Writer } from "./write_all.ts";
+import type { Writer } from "./write_all.ts";
 
 /** Why an {@linkcode OutboundQueue} stopped: one of its limits, or a failed write. */
 export type OutboundQueueFailureKind = "hardLimit" | "softLimit" | "writeError";
@@ -116,7 +116,8 @@ export class OutboundQueue {
   #writing = false;
   #softTimer: ReturnType<typeof setTimeout> | undefined;
   #state: "open" | "ending" | "done" | "failed" = "open";
-  #idle = Promise.withResolvers<void>();
+  // Settled when the queue next stops writing; made only for end() to wait on.
+  #idle: PromiseWithResolvers<void> | undefined;
 
   /**
    * Creates an empty queue for `writer`.
@@ -138,7 +139,6 @@ export class OutboundQueue {
       );
     }
     this.#onFailure = options.onFailure;
-    this.#idle.resolve();
   }
 
   /** Bytes waiting to be written, including a write in flight. */
@@ -216,6 +216,7 @@ export class OutboundQueue {
       timer = setTimeout(() => resolve(false), timeout);
     });
     try {
+      this.#idle ??= Promise.withResolvers<void>();
       return await Promise.race([this.#idle.promise.then(() => this.#buffered === 0), timedOut]);
     } finally {
       clearTimeout(timer);
@@ -225,48 +226,52 @@ export class OutboundQueue {
   #push(chunk: Uint8Array): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    if (!this.#writing) {
-      this.#writing = true;
-      this.#idle = Promise.withResolvers<void>();
-      this.#drain().catch((error: unknown) => {
-        // #drain handles write errors itself; this only guards against bugs.
-        this.#fail({
-          kind: "writeError",
-          bufferedBytes: this.#buffered,
-          message: `Cannot write output: ${error}`,
-          error,
-        });
-      });
-    }
+    if (!this.#writing) this.#writeNext();
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#head < this.#chunks.length) {
-        const batch = this.#takeBatch();
-        try {
-          await writeAll(this.#writer, batch);
-        } catch (error) {
-          this.#buffered = 0;
-          this.#fail({
-            kind: "writeError",
-            bufferedBytes: batch.length,
-            message: `Cannot write output: ${error instanceof Error ? error.message : error}`,
-            error,
-          });
-          return;
-        }
-        this.#buffered -= batch.length;
-        if (this.#buffered <= this.#softLimit) this.#clearSoftTimer();
-      }
-    } finally {
+  // The writes are a chain of `then`s, not an async loop around `writeAll`: with one small
+  // message in flight (a WebSocket ping-pong) each promise less is a visible share of the round
+  // trip.
+  #writeNext(): void {
+    if (this.#head >= this.#chunks.length) {
       this.#writing = false;
       if (this.#state === "ending" && this.#buffered === 0) this.#state = "done";
-      this.#idle.resolve();
+      this.#idle?.resolve();
+      this.#idle = undefined;
+      return;
     }
+    this.#writing = true;
+    this.#write(this.#takeBatch(), 0);
   }
 
-  /** Takes queued chunks for one write: one chunk as is, or several joined up to maxWriteSize. */
+  #write(batch: Uint8Array, offset: number): void {
+    let written: Promise<number>;
+    try {
+      written = this.#writer.write(offset === 0 ? batch : batch.subarray(offset));
+    } catch (error) {
+      return this.#writeFailed(batch, error);
+    }
+    written.then((n) => {
+      if (offset + n < batch.length) return this.#write(batch, offset + n);
+      this.#buffered -= batch.length;
+      if (this.#buffered <= this.#softLimit) this.#clearSoftTimer();
+      this.#writeNext();
+    }, (error: unknown) => this.#writeFailed(batch, error));
+  }
+
+  #writeFailed(batch: Uint8Array, error: unknown): void {
+    this.#buffered = 0;
+    this.#fail({
+      kind: "writeError",
+      bufferedBytes: batch.length,
+      message: `Cannot write output: ${error instanceof Error ? error.message : error}`,
+      error,
+    });
+    this.#writing = false;
+    this.#idle?.resolve();
+    this.#idle = undefined;
+  }
+
   #takeBatch(): Uint8Array {
     const first = this.#chunks[this.#head]!;
     let end = this.#head + 1;
