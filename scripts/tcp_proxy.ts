@@ -29,6 +29,7 @@ import { formatProxySummary } from "../lib/cli/format_proxy_summary.ts";
 import { Logger } from "../lib/cli/log.ts";
 import { formatAddr, formatHostPort } from "../lib/net/net_addr.ts";
 import { ConnectError, connectTcp } from "../lib/tcp/connect_tcp.ts";
+import { BufferBudget } from "../lib/io/buffer_budget.ts";
 import { closeQuietly } from "../lib/io/close_quietly.ts";
 import { type ConnectionContext, serveTcp, type TcpServer } from "../lib/tcp/serve_tcp.ts";
 import { StreamFaultSchedule } from "../lib/proxy/fault_schedule.ts";
@@ -88,6 +89,10 @@ const CLI = {
       min: 0,
       valueName: "SECONDS",
       description: "Close connections idle this long (0 = never)",
+    },
+    "max-buffer-memory": {
+      ...bytes("Read buffers of all connections together, beyond 4 KiB each"),
+      default: 67_108_864,
     },
     json: { type: "boolean", description: "Print the Ctrl+C summary as one JSON object" },
   },
@@ -170,6 +175,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   const down = directionOptions(values, values.direction !== "up");
 
   const records = new ProxyRecords();
+  const budget = new BufferBudget(values["max-buffer-memory"]);
 
   const handler = async (client: Deno.Conn, ctx: ConnectionContext) => {
     const started = performance.now();
@@ -195,6 +201,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         closeAfter: values["close-after"] * 1000,
         signal: ctx.signal,
         onData: () => ctx.touch(),
+        budget,
       });
     } finally {
       // proxyConnection closes both sockets; this is the safety net should it ever throw.
@@ -202,16 +209,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     }
     const end = recordEnd(result);
     const ms = Math.round(performance.now() - started);
-    records.add({
-      id: ctx.id,
-      client: peer,
-      end,
-      up: result.up.bytes,
-      down: result.down.bytes,
-      upWrites: result.up.writes,
-      downWrites: result.down.writes,
-      ms,
-    });
+    const bytesEachWay = { up: result.up.bytes, down: result.down.bytes };
+    const writesEachWay = { upWrites: result.up.writes, downWrites: result.down.writes };
+    records.add({ id: ctx.id, client: peer, end, ms, ...bytesEachWay, ...writesEachWay });
     const detail = end === "failed" ? ` (${(result.error as Error)?.message})` : "";
     log.info(
       `${who} ${end}${detail} after ${ms} ms: up ${formatBytes(result.up.bytes)}, down ${

@@ -44,6 +44,7 @@
  *
  * @module
  */
+export * from "./buffer_budget.ts";
 export * from "./buffered_reader.ts";
 export * from "./chunk_reader.ts";
 export * from "./close_quietly.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { BufferBudget } from "./buffer_budget.ts";
+
 /** Options for {@linkcode ReadBuffer}. */
 export interface ReadBufferOptions {
   /**
@@ -22,6 +24,14 @@ export interface ReadBufferOptions {
    * @default {65536}
    */
   maxSize?: number;
+  /**
+   * A budget shared with other buffers: the buffer grows past `initialSize`
+   * only while the budget has room for the difference, and gives it back
+   * when it shrinks or {@linkcode ReadBuffer.release} is called.
+   *
+   * @default {undefined} (no shared limit)
+   */
+  budget?: BufferBudget;
 }
 
 /** Reads in a row that use under a quarter of the buffer before it halves. */
@@ -63,6 +73,7 @@ export class ReadBuffer {
   #minSize: number;
   #maxSize: number;
   #smallReads = 0;
+  #budget: BufferBudget | undefined;
 
   /**
    * Creates a buffer.
@@ -81,6 +92,7 @@ export class ReadBuffer {
     this.#bytes = new Uint8Array(initial);
     this.#minSize = initial;
     this.#maxSize = max;
+    this.#budget = options.budget;
   }
 
   /** The array to read into next. */
@@ -99,16 +111,28 @@ export class ReadBuffer {
   take(n: number): Uint8Array {
     const bytes = this.#bytes;
     if (n === bytes.length && n < this.#maxSize) {
-      this.#bytes = new Uint8Array(Math.min(n * 2, this.#maxSize));
+      const size = Math.min(n * 2, this.#maxSize);
+      if (this.#budget?.tryTake(size - n) ?? true) this.#bytes = new Uint8Array(size);
       this.#smallReads = 0;
     } else if (n < bytes.length / 4 && bytes.length > this.#minSize) {
       if (++this.#smallReads >= SMALL_READS_BEFORE_SHRINK) {
-        this.#bytes = new Uint8Array(Math.max(bytes.length / 2, this.#minSize));
+        const size = Math.max(bytes.length / 2, this.#minSize);
+        this.#budget?.give(bytes.length - size);
+        this.#bytes = new Uint8Array(size);
         this.#smallReads = 0;
       }
     } else {
       this.#smallReads = 0;
     }
     return bytes.subarray(0, n);
+  }
+
+  /**
+   * Shrinks back to the initial size and gives what the buffer held beyond it
+   * back to its budget: call it once the connection is done reading.
+   */
+  release(): void {
+    this.#budget?.give(this.#bytes.length - this.#minSize);
+    if (this.#bytes.length > this.#minSize) this.#bytes = new Uint8Array(this.#minSize);
   }
 }

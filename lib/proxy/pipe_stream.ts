@@ -7,6 +7,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import type { BufferBudget } from "../io/buffer_budget.ts";
 import { ReadBuffer } from "../io/read_buffer.ts";
 import { writeAll } from "../io/write_all.ts";
 import { StreamFaultSchedule } from "./fault_schedule.ts";
@@ -46,6 +47,15 @@ export interface PipeStreamOptions {
    * @default {4194304}
    */
   bufferSize?: number;
+  /**
+   * A budget shared by the pipes of a proxy: the read buffer grows past its
+   * first 4 KiB only while the budget has room, so all pipes together hold
+   * at most `budget.limit` bytes more than 4 KiB each, however many
+   * connections stream at once. Given back when the pipe ends.
+   *
+   * @default {undefined} (each pipe grows up to `bufferSize`)
+   */
+  budget?: BufferBudget;
   /**
    * With latency or jitter, chunks wait in a queue until they are due; the
    * pipe stops reading while this many bytes are queued, so the sender
@@ -136,6 +146,8 @@ export class StreamPipe {
   #to: PipeSink;
   #faults: StreamFaultSchedule;
   #bufferSize: number;
+  #budget: BufferBudget | undefined;
+  #buffer: ReadBuffer | undefined;
   #maxQueued: number;
   #resetAfter: number;
   #blackhole: boolean;
@@ -173,6 +185,7 @@ export class StreamPipe {
       );
     }
     this.#blackhole = options.blackhole ?? false;
+    this.#budget = options.budget;
     this.#onData = options.onData;
     const signal = options.signal;
     this.ended = new Promise((resolve) => this.#finish = resolve);
@@ -181,7 +194,8 @@ export class StreamPipe {
     if (signal?.aborted) this.#end("aborted");
     else signal?.addEventListener("abort", () => this.#end("aborted"), { once: true });
     this.settled = (this.#faults.delays ? this.#runQueued() : this.#runDirect())
-      .catch((error) => this.#end("write-failed", error));
+      .catch((error) => this.#end("write-failed", error))
+      .finally(() => this.#buffer?.release());
   }
 
   /** Bytes read from the source so far. */
@@ -206,10 +220,12 @@ export class StreamPipe {
   }
 
   #newReadBuffer(): ReadBuffer {
-    return new ReadBuffer({
+    this.#buffer = new ReadBuffer({
       initialSize: Math.min(4096, this.#bufferSize),
       maxSize: this.#bufferSize,
+      budget: this.#budget,
     });
+    return this.#buffer;
   }
 
   /** Without latency: read, write, read again. */

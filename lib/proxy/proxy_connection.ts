@@ -6,10 +6,11 @@
  * @module
  */
 
+import type { BufferBudget } from "../io/buffer_budget.ts";
 import { type PipeResult, pipeStream, type PipeStreamOptions } from "./pipe_stream.ts";
 
 /** The options of one direction: everything of {@linkcode PipeStreamOptions} but the signal. */
-export type DirectionOptions = Omit<PipeStreamOptions, "signal" | "onData">;
+export type DirectionOptions = Omit<PipeStreamOptions, "signal" | "onData" | "budget">;
 
 /** Options for {@linkcode proxyConnection}. */
 export interface ProxyConnectionOptions {
@@ -43,6 +44,13 @@ export interface ProxyConnectionOptions {
   signal?: AbortSignal;
   /** Called with the size of each chunk read, either way. */
   onData?: (bytes: number) => void;
+  /**
+   * The read-buffer budget all connections of a proxy share (see
+   * {@linkcode PipeStreamOptions.budget}).
+   *
+   * @default {undefined} (each direction grows its buffer up to its `bufferSize`)
+   */
+  budget?: BufferBudget;
 }
 
 /**
@@ -174,7 +182,7 @@ export async function proxyConnection(
   const closeAfter = options.closeAfter ?? 0;
   const timer = closeAfter > 0 ? setTimeout(() => stopWith("close-after"), closeAfter) : undefined;
 
-  const common = { signal: stop.signal, onData: options.onData };
+  const common = { signal: stop.signal, onData: options.onData, budget: options.budget };
   const up = pipeStream(client, upstream, { ...options.up, ...common });
   const down = pipeStream(upstream, client, { ...options.down, ...common });
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BufferBudget } from "../../lib/io/buffer_budget.ts";
 import { ReadBuffer } from "../../lib/io/read_buffer.ts";
 
 Deno.test("ReadBuffer.take returns exactly the bytes the read reported", () => {
@@ -52,4 +53,28 @@ Deno.test("ReadBuffer refuses sizes that are not 1 <= initialSize <= maxSize", (
   ) {
     assert.throws(() => new ReadBuffer(options), RangeError, JSON.stringify(options));
   }
+});
+
+Deno.test("ReadBuffer with a budget grows only while the budget has room, and gives it back", () => {
+  const budget = new BufferBudget(12);
+  const a = new ReadBuffer({ initialSize: 4, maxSize: 64, budget });
+  const b = new ReadBuffer({ initialSize: 4, maxSize: 64, budget });
+  a.take(4); // 4 -> 8 takes 4
+  a.take(8); // 8 -> 16 takes 8: the budget is spent
+  assert.equal(a.bytes.length, 16);
+  assert.equal(budget.used, 12);
+  b.take(4);
+  assert.equal(b.bytes.length, 4, "no room left: b stays at its initial size");
+  a.take(16);
+  assert.equal(a.bytes.length, 16, "nor does a grow further");
+  for (let i = 0; i < 16; i++) a.take(1); // a run of small reads: 16 -> 8 gives 8 back
+  assert.equal(a.bytes.length, 8);
+  assert.equal(budget.used, 4);
+  b.take(4);
+  assert.equal(b.bytes.length, 8, "b grows into what a gave back");
+  a.release();
+  b.release();
+  assert.equal(a.bytes.length, 4);
+  assert.equal(budget.used, 0);
+  assert.equal(budget.peak, 12);
 });

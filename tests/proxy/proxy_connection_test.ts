@@ -5,6 +5,7 @@ import {
   proxyConnection,
   type ProxyConnectionOptions,
 } from "../../lib/proxy/proxy_connection.ts";
+import { BufferBudget } from "../../lib/io/buffer_budget.ts";
 import { writeAll } from "../../lib/io/write_all.ts";
 
 /**
@@ -184,4 +185,28 @@ Deno.test("proxyConnection closes both sides (a FIN each) when its signal aborts
   assert.equal(await p.client.read(new Uint8Array(1)), null);
   assert.equal(await p.server.read(new Uint8Array(1)), null);
   assert.equal((await p.result).end, "aborted");
+});
+
+Deno.test("proxyConnection: connections sharing a budget grow their read buffers within it, and give it back", async () => {
+  const size = 4 * 1024 * 1024;
+  const payload = new Uint8Array(size).map((_, i) => i % 251);
+  const stream = async (budget: BufferBudget) => {
+    await using p = await proxied({ budget });
+    const received = readToEnd(p.server);
+    await writeAll(p.client, payload);
+    await p.client.closeWrite();
+    assert.deepEqual((await received).bytes, payload);
+    await p.server.closeWrite();
+    await readToEnd(p.client);
+    assert.equal((await p.result).end, "closed");
+  };
+  const shared = new BufferBudget(256 * 1024);
+  await Promise.all([stream(shared), stream(shared)]);
+  assert.ok(shared.peak > 0, "the buffers grew past 4 KiB (reads filled them)");
+  assert.ok(shared.peak <= shared.limit, `peak ${shared.peak} within ${shared.limit}`);
+  assert.equal(shared.used, 0, "given back when the connections ended");
+  // An empty budget keeps every buffer at 4 KiB: slower, but nothing is lost.
+  const none = new BufferBudget(0);
+  await stream(none);
+  assert.equal(none.peak, 0);
 });
