@@ -262,3 +262,18 @@ Deno.test("close payload helpers check codes and fit reasons into 123 bytes", ()
   assert.equal(cut, "€".repeat(41)); // 123 bytes, no character cut in half
   assert.equal(truncateCloseReason("short"), "short");
 });
+
+Deno.test("maskPayload gives the byte-by-byte result for every view alignment, key offset and length", () => {
+  const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+  const memory = new Uint8Array(4096 + 8).map((_, i) => (i * 7) % 256);
+  for (const length of [0, 1, 3, 63, 64, 65, 67, 200, 4096]) {
+    for (let align = 0; align < 4; align++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const bytes = memory.slice().subarray(align, align + length);
+        const expected = bytes.map((b, i) => b ^ key[(offset + i) % 4]!);
+        maskPayload(bytes, key, offset);
+        assert.deepEqual(bytes, expected, `length ${length}, align ${align}, offset ${offset}`);
+      }
+    }
+  }
+});
