@@ -114,6 +114,7 @@ export class OutboundQueue {
   /** Bytes in `#chunks` plus the write in flight. */
   #buffered = 0;
   #writing = false;
+  #writeFailedOnce = false; // a write was lost: end() must not report everything written
   #softTimer: ReturnType<typeof setTimeout> | undefined;
   #state: "open" | "ending" | "done" | "failed" = "open";
   // Settled when the queue next stops writing; made only for end() to wait on.
@@ -217,7 +218,10 @@ export class OutboundQueue {
     });
     try {
       this.#idle ??= Promise.withResolvers<void>();
-      return await Promise.race([this.#idle.promise.then(() => this.#buffered === 0), timedOut]);
+      return await Promise.race([
+        this.#idle.promise.then(() => this.#buffered === 0 && !this.#writeFailedOnce),
+        timedOut,
+      ]);
     } finally {
       clearTimeout(timer);
     }
@@ -260,6 +264,7 @@ export class OutboundQueue {
   }
 
   #writeFailed(batch: Uint8Array, error: unknown): void {
+    this.#writeFailedOnce = true;
     this.#buffered = 0;
     this.#fail({
       kind: "writeError",

@@ -193,3 +193,13 @@ Deno.test("OutboundQueue rejects limits that are not positive or a soft limit ab
   assert.throws(() => new OutboundQueue(writer, { hardLimit: 0 }), RangeError);
   assert.throws(() => new OutboundQueue(writer, { softLimit: 10, hardLimit: 5 }), RangeError);
 });
+
+Deno.test("OutboundQueue end() resolves false when a write fails while it waits", async () => {
+  const writer = new ManualWriter();
+  const queue = new OutboundQueue(writer, { onFailure: () => {} });
+  queue.enqueue(bytes("one\n"));
+  const ended = queue.end(bytes("bye\n"));
+  writer.failOne(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
+  assert.equal(await ended, false, "nothing after the failed write was sent");
+  assert.equal(writer.writes.length, 1);
+});
