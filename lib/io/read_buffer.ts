@@ -116,7 +116,7 @@ export class ReadBuffer {
       this.#smallReads = 0;
     } else if (n < bytes.length / 4 && bytes.length > this.#minSize) {
       if (++this.#smallReads >= SMALL_READS_BEFORE_SHRINK) {
-        const size = Math.max(bytes.length / 2, this.#minSize);
+        const size = Math.max(Math.floor(bytes.length / 2), this.#minSize);
         this.#budget?.give(bytes.length - size);
         this.#bytes = new Uint8Array(size);
         this.#smallReads = 0;

@@ -78,3 +78,16 @@ Deno.test("ReadBuffer with a budget grows only while the budget has room, and gi
   assert.equal(budget.used, 0);
   assert.equal(budget.peak, 12);
 });
+
+Deno.test("ReadBuffer with an odd maxSize gives its budget back to the byte", () => {
+  const budget = new BufferBudget(1_000);
+  const buffer = new ReadBuffer({ initialSize: 100, maxSize: 333, budget });
+  buffer.take(100);
+  buffer.take(200);
+  assert.equal(buffer.bytes.length, 333);
+  for (let i = 0; i < 16; i++) buffer.take(1); // halves 333 to 166
+  assert.equal(buffer.bytes.length, 166);
+  assert.equal(budget.used, 66);
+  buffer.release();
+  assert.equal(budget.used, 0);
+});
