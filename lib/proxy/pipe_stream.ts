@@ -318,7 +318,7 @@ export class StreamPipe {
           if (item.end === "eof") return await this.#forwardEof();
           return this.#end("reset-after");
         }
-        await this.#pause(item.at - performance.now());
+        await this.#pauseUntil(item.at);
         if (this.#stop.signal.aborted) break;
         try {
           await this.#deliver(item.data);
@@ -369,6 +369,15 @@ export class StreamPipe {
       return this.#end("write-failed", error);
     }
     this.#end("eof");
+  }
+
+  /** Waits until `performance.now()` reaches `at`: a timer may fire up to a millisecond early. */
+  async #pauseUntil(at: number): Promise<void> {
+    let ms = at - performance.now();
+    while (ms > 0 && !this.#stop.signal.aborted) {
+      await this.#pause(Math.ceil(ms));
+      ms = at - performance.now();
+    }
   }
 
   async #pause(ms: number): Promise<void> {

@@ -123,3 +123,38 @@ Deno.test("pipeStream ends with aborted at once, even with a read pending", asyn
   resolve(null); // what closing the socket would do
   await pipe.settled;
 });
+
+Deno.test("pipeStream with latency never delivers a chunk early, though timers may fire early", async () => {
+  const readAt: number[] = [];
+  const writtenAt: number[] = [];
+  let left = 40;
+  const from: PipeSource = {
+    read(p) {
+      if (left-- <= 0) return Promise.resolve(null);
+      p[0] = 1;
+      // One chunk per macrotask, so each is read (and timed) on its own.
+      return new Promise((resolve) =>
+        setTimeout(() => {
+          readAt.push(performance.now());
+          resolve(1);
+        }, 0)
+      );
+    },
+  };
+  const to: PipeSink = {
+    write(p) {
+      writtenAt.push(performance.now());
+      return Promise.resolve(p.length);
+    },
+    closeWrite: () => Promise.resolve(),
+  };
+  const latency = 2.5; // a fractional delay, which a timer rounds
+  const pipe = pipeStream(from, to, { faults: new StreamFaultSchedule({ latency }) });
+  assert.equal((await pipe.ended).end, "eof");
+  await pipe.settled;
+  assert.equal(writtenAt.length, 40);
+  // Each chunk is stamped as its read resolves, just before the pipe reads the clock for it.
+  writtenAt.forEach((at, i) => {
+    assert.ok(at - readAt[i]! >= latency, `chunk ${i} delivered after ${at - readAt[i]!} ms`);
+  });
+});
