@@ -164,10 +164,11 @@ export class DatagramShaper {
       this.counts.overflow += copies.length;
       return;
     }
+    // Rounded up: a timer drops the fraction of a delay and would fire up to a millisecond early.
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       for (const data of copies) this.#sendNow(data);
-    }, delay);
+    }, Math.ceil(delay));
     this.#timers.add(timer);
   }
 

@@ -100,3 +100,22 @@ Deno.test("DatagramShaper counts losses and drops delayed datagrams beyond maxDe
     overflow: 0,
   });
 });
+
+Deno.test("DatagramShaper never sends a delayed datagram early, though a timer drops the delay's fraction", async () => {
+  const delay = 2.5;
+  const late: number[] = [];
+  for (let i = 0; i < 80; i++) {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const shaper = new DatagramShaper(new DatagramFaultSchedule({ delay }), () => {
+      late.push(performance.now() - pushedAt);
+      resolve();
+      return Promise.resolve();
+    });
+    const pushedAt = performance.now();
+    shaper.push(new Uint8Array(1));
+    await promise;
+    shaper.close();
+  }
+  const early = late.filter((ms) => ms < delay);
+  assert.deepEqual(early, [], `sent early after ${early.join(", ")} ms`);
+});
