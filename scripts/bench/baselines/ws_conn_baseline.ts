@@ -27,7 +27,13 @@ const encoder = new TextEncoder();
 
 const listener = Deno.listen({ hostname: "127.0.0.1", port: Number(Deno.args[0] ?? 0) });
 console.log(`listening on ws://127.0.0.1:${listener.addr.port}`);
-for await (const conn of listener) echo(conn).catch(() => conn.close());
+for await (const conn of listener) {
+  echo(conn).catch(() => {
+    try {
+      conn.close(); // a reset or a bad frame: drop the client
+    } catch { /* already closed */ }
+  });
+}
 
 async function echo(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
