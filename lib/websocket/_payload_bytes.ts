@@ -1,10 +1,11 @@
 /**
  * Payload helpers for {@linkcode WebSocketDecoder}: unmasking text into a shared scratch
- * buffer, turning short ASCII into a string, and joining a message's fragments.
+ * buffer, turning whole UTF-8 texts into strings, and joining a message's fragments.
  *
  * @module
  */
 
+import { isUtf8 } from "node:buffer";
 import { maskPayload } from "./websocket_frame.ts";
 
 // Masked text is unmasked into this buffer and decoded from there, so text needs no buffer of
@@ -43,11 +44,21 @@ export function unmaskedText(
 // frames about 1.6x as fast in scripts/bench/websocket_codec_bench.ts). ASCII is valid UTF-8.
 const SHORT_ASCII_LIMIT = 128;
 
-/** The string for `bytes` if they are short ASCII, else `undefined` (decode them as UTF-8). */
-export function shortAsciiText(bytes: Uint8Array): string | undefined {
-  if (bytes.length > SHORT_ASCII_LIMIT) return undefined;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return undefined;
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+// Longer text is validated first and then decoded without the fatal flag: both steps together
+// cost a fraction of one fatal decode (a 4 KiB JSON text: 0.5 us against 1.9 us with `deno bench`;
+// 64 KiB of ASCII: 6 us against 27 us), because the runtime validates with SIMD while its fatal
+// decoder goes byte by byte. Valid input decodes to the same string either way; `ignoreBOM`
+// keeps a leading U+FEFF as the message's first character, as the fatal decoder did.
+const LENIENT_UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The string for `bytes`, a whole UTF-8 text, or `undefined` if they are not valid UTF-8. */
+export function wholeUtf8Text(bytes: Uint8Array): string | undefined {
+  if (bytes.length <= SHORT_ASCII_LIMIT) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return isUtf8(bytes) ? LENIENT_UTF8.decode(bytes) : undefined;
 }
 
 /** Joins fragments into one buffer, returning the only fragment as it is. */

@@ -7,7 +7,7 @@
 import { decodeClosePayload } from "./websocket_close.ts";
 import { inflateMessage } from "./websocket_deflate.ts";
 import { isControlOpcode, maskPayload, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
-import { concatFragments, SCRATCH_SIZE, shortAsciiText, unmaskedText } from "./_payload_bytes.ts";
+import { concatFragments, SCRATCH_SIZE, unmaskedText, wholeUtf8Text } from "./_payload_bytes.ts";
 import { type WebSocketErrorCode, WebSocketProtocolError } from "./websocket_protocol_error.ts";
 
 /** A complete message or control frame produced by {@linkcode WebSocketDecoder}. */
@@ -79,7 +79,8 @@ const PROTOCOL_ERROR = 1002;
 const INVALID_PAYLOAD = 1007;
 const MESSAGE_TOO_BIG = 1009;
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// The options of a streaming decode, made once rather than per call.
+const STREAM: TextDecodeOptions = { stream: true };
 
 /**
  * Decodes WebSocket frames from chunks of any size, as they arrive from a socket.
@@ -417,7 +418,7 @@ export class WebSocketDecoder {
     ) {
       // Fast path: a whole unfragmented text frame in one chunk is decoded in one call.
       const bytes = unmaskedText(chunk, pos, take, this.#masked ? this.#mask : undefined, 0);
-      this.#text = shortAsciiText(bytes) ?? this.#decodeText(UTF8, bytes, false);
+      this.#text = wholeUtf8Text(bytes) ?? this.#failUtf8();
     } else {
       this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
       this.#textStreaming = true;
@@ -435,11 +436,15 @@ export class WebSocketDecoder {
 
   #decodeText(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): string {
     try {
-      return decoder.decode(bytes, { stream });
+      return stream ? decoder.decode(bytes, STREAM) : decoder.decode(bytes);
     } catch {
       this.#textDecoder = undefined; // its state is unknown after an error
-      this.#fail("ERR_WS_INVALID_UTF8", INVALID_PAYLOAD, "text message is not valid UTF-8");
+      this.#failUtf8();
     }
+  }
+
+  #failUtf8(): never {
+    this.#fail("ERR_WS_INVALID_UTF8", INVALID_PAYLOAD, "text message is not valid UTF-8");
   }
 
   /** Completes a frame: emits a control frame, or a message when this was its final fragment. */
@@ -470,7 +475,7 @@ export class WebSocketDecoder {
       this.#fragments = [];
       events.push(
         this.#messageOpcode === OPCODE.TEXT
-          ? { type: "text", data: this.#decodeText(UTF8, data, false) }
+          ? { type: "text", data: wholeUtf8Text(data) ?? this.#failUtf8() }
           : { type: "binary", data },
       );
       this.#compressed = false;

@@ -328,6 +328,61 @@ Deno.test("WebSocketDecoder rejects invalid UTF-8 whole and split at every byte 
   }
 });
 
+Deno.test("WebSocketDecoder judges whole texts of every length like a fatal TextDecoder", () => {
+  // Short ASCII, longer text and invalid bytes go three different ways; each must agree with
+  // the standard decoder: the same string, or 1007 where it throws.
+  const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const pad = "a".repeat(200);
+  const cases: Uint8Array[] = [
+    ...VALID_UTF8.flatMap((value) => [value, pad + value, value + pad]).map((v) =>
+      encoder.encode(v)
+    ),
+    ...INVALID_UTF8.flatMap((bytes) => [
+      new Uint8Array(bytes),
+      encoder.encode(pad).map((_, i, all) => i < bytes.length ? bytes[i]! : all[i]!),
+      new Uint8Array([...encoder.encode(pad), ...bytes]),
+      new Uint8Array([...bytes, ...encoder.encode(pad)]),
+    ]),
+    encoder.encode("x".repeat(128)),
+    encoder.encode("x".repeat(129)),
+    new Uint8Array([...encoder.encode("x".repeat(127)), 0x80]),
+  ];
+  // And random text, mostly ASCII, from a fixed seed; every other one with one byte changed.
+  let seed = 42;
+  const random = (below: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor((seed / 2 ** 31) * below);
+  };
+  const CODE_POINTS = [0x7f, 0x7ff, 0xd7ff, 0xffff, 0x10ffff];
+  for (let n = 0; n < 500; n++) {
+    const chars = Array.from({ length: random(300) }, () => {
+      const point = random(10) < 8 ? random(128) : random(CODE_POINTS[random(5)]!);
+      return String.fromCodePoint(point >= 0xd800 && point < 0xe000 ? 0x41 : point);
+    });
+    const bytes = encoder.encode(chars.join(""));
+    if (n % 2 === 1 && bytes.length > 0) bytes[random(bytes.length)] = random(256);
+    cases.push(bytes);
+  }
+  let valid = 0;
+  for (const bytes of cases) {
+    let expected: string | undefined;
+    try {
+      expected = fatal.decode(bytes);
+    } catch {
+      expected = undefined;
+    }
+    const frame = client(OPCODE.TEXT, bytes);
+    if (expected === undefined) {
+      assert.throws(() => new WebSocketDecoder().decode(frame), { closeCode: 1007 });
+    } else {
+      valid++;
+      assert.deepEqual(new WebSocketDecoder().decode(frame), [text(expected)]);
+    }
+  }
+  // Both outcomes were exercised (360 of 553 valid with this seed).
+  assert.ok(valid > 100 && valid < cases.length - 100, `${valid} of ${cases.length} valid`);
+});
+
 Deno.test("WebSocketDecoder rejects invalid UTF-8 as soon as it arrives, before FIN", () => {
   // Fail fast (Autobahn 6.4): the first fragment is already invalid; no FIN ever comes.
   const decoder = new WebSocketDecoder();
