@@ -7,6 +7,7 @@
  */
 
 import { OutboundQueue, type OutboundQueueFailure } from "../io/outbound_queue.ts";
+import type { TextFrame } from "./websocket_frame.ts";
 
 /** What {@linkcode OutgoingFrames} needs from its connection. */
 export interface OutgoingFramesOptions {
@@ -28,7 +29,7 @@ export class OutgoingFrames {
 
   // Frames sent since the last flush. An echo handler sends one reply per message of a chunk;
   // joining them makes one write (one system call) per chunk instead of one per message.
-  #pending: Uint8Array[] = [];
+  #pending: (Uint8Array | TextFrame)[] = [];
   #pendingBytes = 0;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #flushSoon = (): void => void this.flush(); // one closure per connection, not per message
@@ -55,9 +56,9 @@ export class OutgoingFrames {
    * application next waits for a message, or soon after if it does not (a send from a timer or
    * from another connection's handler).
    */
-  enqueue(frame: Uint8Array): boolean {
+  enqueue(frame: Uint8Array | TextFrame): boolean {
     this.#pending.push(frame);
-    this.#pendingBytes += frame.length;
+    this.#pendingBytes += frame.byteLength;
     if (
       this.#pendingBytes >= 65_536 ||
       this.#queue.bufferedBytes + this.#pendingBytes > this.#maxBufferedAmount
@@ -80,13 +81,21 @@ export class OutgoingFrames {
   flush(): boolean {
     this.cancelFlush();
     if (this.#pending.length === 0) return true;
-    let chunk = this.#pending[0]!;
-    if (this.#pending.length > 1) {
+    const first = this.#pending[0]!;
+    let chunk: Uint8Array;
+    if (this.#pending.length === 1 && first instanceof Uint8Array) {
+      chunk = first;
+    } else {
+      // One buffer for the batch; text frames are written straight into it.
       chunk = new Uint8Array(this.#pendingBytes);
       let at = 0;
       for (const frame of this.#pending) {
-        chunk.set(frame, at);
-        at += frame.length;
+        if (frame instanceof Uint8Array) {
+          chunk.set(frame, at);
+          at += frame.length;
+        } else {
+          at = frame.writeTo(chunk, at);
+        }
       }
     }
     this.#pending = [];

@@ -5,7 +5,8 @@
  *
  * From the bytes up:
  * - {@linkcode encodeFrame} and {@linkcode OPCODE} (websocket_frame.ts): one
- *   frame on the wire, with masking.
+ *   frame on the wire, with masking; {@linkcode TextFrame}, a text frame
+ *   written straight into the buffer a batch of frames is sent in.
  * - {@linkcode WebSocketDecoder} (websocket_decoder.ts): bytes in, messages and
  *   control frames out, every rule and limit checked; a violation is a
  *   {@linkcode WebSocketProtocolError} (websocket_protocol_error.ts) carrying

@@ -20,7 +20,7 @@ import {
   type WebSocketEvent,
 } from "./websocket_decoder.ts";
 import type { PerMessageDeflate } from "./websocket_deflate.ts";
-import { encodeFrame, MAX_CONTROL_PAYLOAD, OPCODE } from "./websocket_frame.ts";
+import { encodeFrame, MAX_CONTROL_PAYLOAD, OPCODE, TextFrame } from "./websocket_frame.ts";
 import { WebSocketProtocolError } from "./websocket_protocol_error.ts";
 import {
   type ControlOpcode,
@@ -224,6 +224,10 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
    */
   send(data: string | Uint8Array): boolean {
     if (this.#state !== "open") return false;
+    // A server's uncompressed text is written straight into the batch its frame is sent in.
+    if (typeof data === "string" && !this.#mask && !this.#deflater) {
+      return this.#out.enqueue(new TextFrame(data));
+    }
     const opcode = typeof data === "string" ? OPCODE.TEXT : OPCODE.BINARY;
     if (this.#deflater) return this.#out.enqueue(this.#deflater.encode(opcode, data, this.#mask));
     return this.#out.enqueue(encodeFrame(opcode, data, { mask: this.#mask }));

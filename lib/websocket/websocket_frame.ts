@@ -223,6 +223,72 @@ export function encodeFrame(
   return frame;
 }
 
+/**
+ * An unmasked, final text frame whose bytes are not written yet: its size is known at once and
+ * its bytes go straight into a buffer the caller joins many frames in. A server that batches its
+ * replies makes one buffer per batch this way instead of one per frame (in the runtime, making
+ * a `Uint8Array` costs about a microsecond, more than encoding a short message).
+ *
+ * @example Two frames in one buffer
+ * ```ts
+ * import { encodeFrame, OPCODE, TextFrame } from "./websocket_frame.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frames = [new TextFrame("hi"), new TextFrame("wörld")];
+ * const batch = new Uint8Array(frames[0]!.byteLength + frames[1]!.byteLength);
+ * frames[1]!.writeTo(batch, frames[0]!.writeTo(batch, 0));
+ * assert.deepEqual(batch, new Uint8Array([...encodeFrame(OPCODE.TEXT, "hi"), ...encodeFrame(OPCODE.TEXT, "wörld")]));
+ * ```
+ */
+export class TextFrame {
+  /** The message. */
+  readonly text: string;
+  /** The size of the whole frame in bytes, header included. */
+  readonly byteLength: number;
+  #payloadSize: number;
+
+  /**
+   * Measures the frame for `text` (its UTF-8 is encoded once here to count it, unless it is
+   * short ASCII).
+   *
+   * @param text The message.
+   */
+  constructor(text: string) {
+    this.text = text;
+    this.#payloadSize = utf8Length(text);
+    this.byteLength = headerSize(this.#payloadSize, undefined) + this.#payloadSize;
+  }
+
+  /**
+   * Writes the frame into `target` at `at`.
+   *
+   * @param target The buffer; it must have `byteLength` bytes of room from `at`.
+   * @param at Where the frame starts.
+   * @returns The position just after the frame.
+   */
+  writeTo(target: Uint8Array, at: number): number {
+    const size = this.#payloadSize, header = this.byteLength - size;
+    writeHeader(at === 0 ? target : target.subarray(at), OPCODE.TEXT, size, undefined, true, 0);
+    if (size === this.text.length && size <= ASCII_FAST_PATH_LIMIT) {
+      copyAscii(this.text, target, at + header);
+    } else {
+      UTF8.encodeInto(this.text, target.subarray(at + header, at + header + size));
+    }
+    return at + this.byteLength;
+  }
+}
+
+/** The UTF-8 size of `text` in bytes, as `TextEncoder` encodes it. */
+function utf8Length(text: string): number {
+  if (text.length <= ASCII_FAST_PATH_LIMIT) {
+    let i = 0;
+    while (i < text.length && text.charCodeAt(i) < 0x80) i++;
+    if (i === text.length) return i;
+  }
+  if (text.length * 3 <= TEXT_SCRATCH.length) return UTF8.encodeInto(text, TEXT_SCRATCH).written;
+  return UTF8.encode(text).length;
+}
+
 /** Strings up to this length try the ASCII path of {@linkcode encodeFrame} first. */
 const ASCII_FAST_PATH_LIMIT = 1024;
 

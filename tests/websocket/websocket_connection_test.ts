@@ -47,6 +47,38 @@ Deno.test("WebSocketConnection exchanges text and binary between a client and a 
   assert.deepEqual(await p.client.receive(), { type: "text", data: big });
 });
 
+Deno.test("WebSocketConnection sends text, binary and prepared frames of one batch in order", async () => {
+  // A server's text is written straight into the batch; binary and prepared frames are copied in.
+  await using p = await pair();
+  const sent: (string | Uint8Array)[] = [
+    "one",
+    new Uint8Array([1, 2]),
+    "zwei ✓",
+    "x".repeat(70_000), // more than a batch: it flushes what came before
+    encodeFrame(OPCODE.TEXT, "prepared"),
+    "drei",
+  ];
+  for (const item of sent) {
+    assert.ok(
+      item instanceof Uint8Array && item[0] === 0x81
+        ? p.server.sendFrame(item)
+        : p.server.send(item),
+    );
+  }
+  const expected = [
+    "one",
+    new Uint8Array([1, 2]),
+    "zwei ✓",
+    "x".repeat(70_000),
+    "prepared",
+    "drei",
+  ];
+  for (const data of expected) {
+    const message = await p.client.receive();
+    assert.deepEqual(message, { type: typeof data === "string" ? "text" : "binary", data });
+  }
+});
+
 Deno.test("WebSocketConnection closes cleanly from the client side, with one result each", async () => {
   await using p = await pair();
   const serverReceive = p.server.receive(); // a pending read sees the Close frame
