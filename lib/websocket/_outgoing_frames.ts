@@ -22,6 +22,9 @@ export interface OutgoingFramesOptions {
   inBatch: () => boolean;
 }
 
+/** The largest batch written from the connection's spare buffer, in bytes. */
+const SPARE_SIZE = 1024;
+
 /** A batch of frames sent since the last flush, in front of the connection's send queue. */
 export class OutgoingFrames {
   #queue: OutboundQueue;
@@ -34,6 +37,10 @@ export class OutgoingFrames {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #flushSoon = (): void => void this.flush(); // one closure per connection, not per message
   #maxBufferedAmount: number;
+  // A small batch is written from this buffer when the queue is empty, and the buffer is used
+  // again once that write is done (the queue is empty again): a ping-pong makes no buffer per
+  // reply. Made on the first such batch, so a connection that never sends has none.
+  #spare: Uint8Array | undefined;
 
   constructor(conn: Deno.Conn, { maxBufferedAmount, onFailure, inBatch }: OutgoingFramesOptions) {
     this.#maxBufferedAmount = maxBufferedAmount;
@@ -86,8 +93,11 @@ export class OutgoingFrames {
     if (this.#pending.length === 1 && first instanceof Uint8Array) {
       chunk = first;
     } else {
-      // One buffer for the batch; text frames are written straight into it.
-      chunk = new Uint8Array(this.#pendingBytes);
+      // One buffer for the batch; text frames are written straight into it. The spare buffer
+      // is free when nothing is queued or being written: the queue no longer holds it.
+      chunk = this.#pendingBytes <= SPARE_SIZE && this.#queue.bufferedBytes === 0
+        ? (this.#spare ??= new Uint8Array(SPARE_SIZE)).subarray(0, this.#pendingBytes)
+        : new Uint8Array(this.#pendingBytes);
       let at = 0;
       for (const frame of this.#pending) {
         if (frame instanceof Uint8Array) {

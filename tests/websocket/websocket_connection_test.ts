@@ -79,6 +79,27 @@ Deno.test("WebSocketConnection sends text, binary and prepared frames of one bat
   }
 });
 
+Deno.test("WebSocketConnection never reuses a send buffer that is still being written", async () => {
+  // Small batches are written from a buffer the connection reuses once the queue is empty;
+  // here batches go out while earlier ones are still in flight, some of them partly written.
+  await using p = await pair();
+  const count = 3_000;
+  const received = (async () => {
+    for (let i = 0; i < count; i++) {
+      const message = await p.client.receive();
+      assert.deepEqual(message, { type: "text", data: `${i} `.padEnd(60 + (i % 200), "abc") });
+    }
+  })();
+  for (let i = 0; i < count; i++) {
+    assert.ok(p.server.send(`${i} `.padEnd(60 + (i % 200), "abc")));
+    await null; // the send's batch is flushed to the queue in a microtask, before this resumes
+    // Every few messages, let the queue write and the client read, as a server does between
+    // messages; elsewhere the next batch is queued behind a write in flight.
+    if (i % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await received;
+});
+
 Deno.test("WebSocketConnection closes cleanly from the client side, with one result each", async () => {
   await using p = await pair();
   const serverReceive = p.server.receive(); // a pending read sees the Close frame
